@@ -1,0 +1,119 @@
+//! Fused, in-place optimiser updates: one pass over memory per parameter.
+//!
+//! Every SGD-family step (plain, momentum, Nesterov; coupled, signed or unsigned weight decay;
+//! any geometry; sign freeze and non-negativity) is the same loop, [`sgd_step`], with the geometry
+//! passed in as an inlined closure `(w, s, d) → w_new`. Adam-family steps are [`adam_step`].
+//! The `optim` module decides *what* to do; this file only does it fast.
+
+use super::Real;
+
+/// Coefficients of one SGD-family step, resolved by the optimiser for this update.
+#[derive(Clone, Copy, Debug)]
+pub struct SgdCoeffs<T> {
+    /// Factor applied to the raw gradient (global clipping, corrections).
+    pub grad_scale: T,
+    /// Weight decay on `w` (coupled, `gd`), on `sign(w)` (`eg`) and on `|sign(w)|` (`eg_unsigned`).
+    pub wd_w: T,
+    pub wd_sign: T,
+    pub wd_abs_sign: T,
+    /// Momentum buffer: `buf = mom_buf·buf + mom_d·d` (first step: 0 and 1).
+    pub mom_buf: T,
+    pub mom_d: T,
+    /// Direction after momentum: `dir_d·d + dir_buf·buf` (Nesterov: 1 and μ; heavy ball: 0 and 1).
+    pub dir_d: T,
+    pub dir_buf: T,
+    /// Projected GD: elements that crossed zero are reset to `sign·freeze` (0 = off).
+    pub freeze: T,
+    /// Clamp at zero after the step (non-negative parameters under GD).
+    pub nonneg: bool,
+}
+
+/// One fused SGD-family step. `buf` is the momentum buffer (None without momentum).
+/// `geometry(w, s, d)` returns the new weight for direction `d`, with `s = sign(w)` before the step.
+#[inline(always)]
+pub fn sgd_step<T: Real, G: Fn(T, T, T) -> T>(
+    w: &mut [T],
+    g: &[T],
+    buf: Option<&mut [T]>,
+    c: &SgdCoeffs<T>,
+    geometry: G,
+) {
+    assert_eq!(w.len(), g.len());
+    let zero = T::zero();
+    let finish = |s: T, wn: T| {
+        let crossed = c.freeze > zero && s * wn < zero;
+        let wn = if crossed { s * c.freeze } else { wn };
+        if c.nonneg && wn < zero { zero } else { wn }
+    };
+    match buf {
+        Some(buf) => {
+            assert_eq!(buf.len(), w.len());
+            for ((wi, &gi), bi) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
+                let x = *wi;
+                let s = x.sign();
+                let d = c.grad_scale * gi + c.wd_w * x + c.wd_sign * s + c.wd_abs_sign * s.abs();
+                let b = c.mom_buf * *bi + c.mom_d * d;
+                *bi = b;
+                let dir = c.dir_d * d + c.dir_buf * b;
+                *wi = finish(s, geometry(x, s, dir));
+            }
+        }
+        None => {
+            for (wi, &gi) in w.iter_mut().zip(g) {
+                let x = *wi;
+                let s = x.sign();
+                let d = c.grad_scale * gi + c.wd_w * x + c.wd_sign * s + c.wd_abs_sign * s.abs();
+                *wi = finish(s, geometry(x, s, d));
+            }
+        }
+    }
+}
+
+/// Coefficients of one Adam-family step (AdamW, AdamW-EG), t ≥ 1.
+#[derive(Clone, Copy, Debug)]
+pub struct AdamCoeffs<T> {
+    pub grad_scale: T,
+    /// Decoupled decay factor `1 − η·wd`, applied before the step.
+    pub decay: T,
+    pub beta1: T,
+    pub beta2: T,
+    pub eps: T,
+    /// `√(1 − β₂ᵗ)`.
+    pub sqrt_bias2: T,
+    pub nonneg: bool,
+}
+
+/// One fused Adam-family step; `geometry(w, s, d)` receives `d = m/(√v/√b₂ + ε)` and must use
+/// the learning rate `η/b₁`. `vmax` enables AMSGrad.
+#[inline(always)]
+pub fn adam_step<T: Real, G: Fn(T, T, T) -> T>(
+    w: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    mut vmax: Option<&mut [T]>,
+    c: &AdamCoeffs<T>,
+    geometry: G,
+) {
+    let one = T::one();
+    let zero = T::zero();
+    for i in 0..w.len() {
+        let gi = c.grad_scale * g[i];
+        let x = w[i] * c.decay;
+        let mi = c.beta1 * m[i] + (one - c.beta1) * gi;
+        let vi = c.beta2 * v[i] + (one - c.beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        let vuse = match vmax.as_deref_mut() {
+            Some(vm) => {
+                let mx = if vm[i] > vi { vm[i] } else { vi };
+                vm[i] = mx;
+                mx
+            }
+            None => vi,
+        };
+        let d = mi / (vuse.sqrt() / c.sqrt_bias2 + c.eps);
+        let wn = geometry(x, x.sign(), d);
+        w[i] = if c.nonneg && wn < zero { zero } else { wn };
+    }
+}

@@ -1,0 +1,22 @@
+//! Global gradient-norm clipping over all parameters (split biases included), before weight
+//! decay and momentum: if `n = √Σ‖g‖² > c`, every gradient is multiplied by `c/(n + 1e-6)`.
+
+use crate::kernels::Real;
+use crate::nn::Param;
+
+/// The global gradient norm (accumulated in f64).
+pub fn global_norm<T: Real>(params: &[&mut Param<T>]) -> f64 {
+    params
+        .iter()
+        .map(|p| p.grad.iter().map(|g| g.f64() * g.f64()).sum::<f64>())
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The factor that clips a gradient of norm `norm` to `max_norm` (1 when it is not exceeded).
+pub fn clip_factor(norm: f64, max_norm: Option<f64>) -> f64 {
+    match max_norm {
+        Some(c) if norm > c => c / (norm + 1e-6),
+        _ => 1.0,
+    }
+}
