@@ -1,0 +1,3 @@
+//! One module per paper figure, each with its default protocol and reference numbers.
+
+pub mod r_of_k;

@@ -1,0 +1,300 @@
+//! E1 — r-of-k: learning from sparsely relevant inputs (EG paper, Fig 4B).
+//!
+//! A single linear neuron `logit = w·x − r` (no bias, all weights start at `r/(0.5·N)`) is trained
+//! with BCE by plain SGD (GD) or SGD-EG, batch 500, 30 epochs, on N ∈ {200, 2000, 20000} inputs of
+//! which k = 100 matter. Each learning rate of both grids runs for seeds 1–3 (fresh data per seed);
+//! the best rate minimises the final validation loss averaged over seeds. Like the reference, the
+//! model is evaluated at the start of every epoch, so the reported value is the one after 29
+//! epochs; the evaluation after the 30th is logged as well.
+//!
+//! Speed: all learning rates of one (N, seed) share the data and the shuffle, so they train
+//! together as the lanes of one bit-packed kernel (`kernels::bits`); each lane keeps its own
+//! parameter and runs the real optimiser.
+
+use crate::kernels::bits::{self, BitBatch, LANES};
+use crate::nn::loss::bce_with_logits;
+use crate::nn::{Param, SignSpec};
+use crate::optim::{OptimConfig, Optimizer};
+use crate::tasks::r_of_k::{BitSplit, ROfK};
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The protocol of science.md E1.
+#[derive(Clone, Debug, Serialize)]
+pub struct Protocol {
+    pub ns: Vec<usize>,
+    pub seeds: Vec<u64>,
+    pub gd_lrs: Vec<f64>,
+    pub eg_lrs: Vec<f64>,
+    pub epochs: usize,
+    pub batch: usize,
+    pub task: ROfK,
+}
+
+impl Protocol {
+    /// The full protocol of the paper.
+    pub fn paper() -> Self {
+        Self {
+            ns: vec![200, 2000, 20_000],
+            seeds: vec![1, 2, 3],
+            gd_lrs: vec![0.005, 0.01, 0.05, 0.1, 0.5, 1.0],
+            eg_lrs: vec![0.1, 0.25, 0.5, 0.75, 1.0],
+            epochs: 30,
+            batch: 500,
+            task: ROfK::default(),
+        }
+    }
+    /// A subset for tests: N ∈ {200, 2000}, everything else as the paper.
+    pub fn quick() -> Self {
+        Self { ns: vec![200, 2000], ..Self::paper() }
+    }
+}
+
+/// Published and re-implementation numbers (science.md E1; the paper's column-to-N assignment is
+/// inferred).
+pub const REFERENCE: [(usize, f64, f64, f64, f64); 3] = [
+    (200, 97.3, 96.9, 98.2, 97.4),
+    (2000, 70.5, 92.9, 68.0, 95.9),
+    (20_000, 48.1, 89.8, 45.1, 94.8),
+];
+
+/// Validation and test loss/accuracy (%) of one run at one evaluation point.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Eval {
+    pub val_loss: f64,
+    pub val_acc: f64,
+    pub test_loss: f64,
+    pub test_acc: f64,
+}
+
+/// One learning-rate run of one (N, seed).
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub optimizer: &'static str,
+    pub lr: f64,
+    /// Evaluations at the start of each epoch, then one after the last epoch.
+    pub evals: Vec<Eval>,
+    pub final_weights: Vec<f32>,
+}
+
+/// All runs of one (N, seed).
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub n: usize,
+    pub seed: u64,
+    pub runs: Vec<RunResult>,
+}
+
+/// Mean BCE and accuracy (%) of every lane on a split (gathered once into `x`).
+fn evaluate(x: &BitBatch, split: &BitSplit, w: &[f32], r: f32, lanes: usize, buf: &mut Vec<f32>) -> Vec<(f64, f64)> {
+    buf.resize(x.rows * LANES, 0.0);
+    bits::forward(x, w, buf);
+    let mut out = vec![(0.0, 0.0); lanes];
+    for (s, &y) in split.y.iter().enumerate() {
+        for (l, o) in out.iter_mut().enumerate() {
+            let z = buf[s * LANES + l] - r;
+            o.0 += bce_with_logits(z as f64, y as f64).0;
+            o.1 += ((z >= 0.0) as u8 == y) as u8 as f64;
+        }
+    }
+    let n = x.rows as f64;
+    out.iter().map(|(l, a)| (l / n, 100.0 * a / n)).collect()
+}
+
+/// Trains every (optimiser, learning rate) of the protocol on one (N, seed), calling `tick`
+/// after each epoch.
+pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> JobResult {
+    let task = ROfK { n, ..p.task };
+    let data = task.generate(&mut crate::rng::named(seed, &format!("r-of-k/data/n{n}")));
+    let specs: Vec<(&'static str, OptimConfig)> = p
+        .gd_lrs
+        .iter()
+        .map(|&lr| ("gd", OptimConfig::sgd(lr)))
+        .chain(p.eg_lrs.iter().map(|&lr| ("eg", OptimConfig::eg(lr))))
+        .collect();
+    assert!(specs.len() <= LANES, "at most {LANES} learning rates per job");
+    let lanes = specs.len();
+    let init = task.init_weight() as f32;
+    let mut params: Vec<Param<f32>> =
+        (0..lanes).map(|_| Param::new("w", vec![1, n], vec![init; n], SignSpec::Free)).collect();
+    let mut opts: Vec<Optimizer<f32>> =
+        specs.iter().map(|(_, c)| Optimizer::new(c.clone()).expect("protocol configs are valid")).collect();
+    let mut w = vec![0f32; n * LANES];
+    // Row by row, so both sides are walked sequentially.
+    let interleave = |w: &mut [f32], params: &[Param<f32>]| {
+        for (i, wi) in w.chunks_exact_mut(LANES).enumerate() {
+            for (l, p) in params.iter().enumerate() {
+                wi[l] = p.value[i];
+            }
+        }
+    };
+    interleave(&mut w, &params);
+    let r = task.r as f32;
+    let mut evals: Vec<Vec<Eval>> = vec![Vec::new(); lanes];
+    let mut logits = vec![0f32; p.batch * LANES];
+    let mut grad = vec![0f32; n * LANES];
+    let mut ebuf = Vec::new();
+    let mut xb = BitBatch::default();
+    let gather_all = |s: &BitSplit| {
+        let mut b = BitBatch::default();
+        b.gather(&s.x, &(0..s.y.len()).collect::<Vec<_>>());
+        b
+    };
+    let (val_x, test_x) = (gather_all(&data.val), gather_all(&data.test));
+    let mut record = |w: &[f32], evals: &mut Vec<Vec<Eval>>| {
+        let v = evaluate(&val_x, &data.val, w, r, lanes, &mut ebuf);
+        let t = evaluate(&test_x, &data.test, w, r, lanes, &mut ebuf);
+        for l in 0..lanes {
+            evals[l].push(Eval { val_loss: v[l].0, val_acc: v[l].1, test_loss: t[l].0, test_acc: t[l].1 });
+        }
+    };
+    let mut order: Vec<usize> = (0..task.n_train).collect();
+    let mut shuffle_rng = crate::rng::named(seed, &format!("r-of-k/shuffle/n{n}"));
+    for _ in 0..p.epochs {
+        record(&w, &mut evals);
+        order.shuffle(&mut shuffle_rng);
+        for batch in order.chunks(p.batch) {
+            let b = batch.len();
+            let logits = &mut logits[..b * LANES];
+            xb.gather(&data.train.x, batch);
+            bits::forward(&xb, &w, logits);
+            for (s, &row) in batch.iter().enumerate() {
+                let y = data.train.y[row] as f32;
+                for z in &mut logits[s * LANES..s * LANES + lanes] {
+                    *z = bce_with_logits(*z - r, y).1 / b as f32;
+                }
+            }
+            bits::backward(&xb, logits, &mut grad);
+            for (i, gi) in grad.chunks_exact(LANES).enumerate() {
+                for (l, p) in params.iter_mut().enumerate() {
+                    p.grad[i] = gi[l];
+                }
+            }
+            for (p, opt) in params.iter_mut().zip(opts.iter_mut()) {
+                opt.step(&mut [p]);
+            }
+            interleave(&mut w, &params);
+        }
+        tick();
+    }
+    record(&w, &mut evals);
+    let runs = specs
+        .iter()
+        .zip(evals)
+        .zip(params)
+        .map(|(((name, cfg), evals), p)| RunResult { optimizer: name, lr: cfg.lr, evals, final_weights: p.value })
+        .collect();
+    JobResult { n, seed, runs }
+}
+
+/// Runs every (N, seed) job in parallel on the current rayon pool.
+pub fn run_all(p: &Protocol, tick: &(dyn Fn() + Sync)) -> Vec<JobResult> {
+    let jobs: Vec<(usize, u64)> =
+        p.ns.iter().flat_map(|&n| p.seeds.iter().map(move |&s| (n, s))).collect();
+    // Largest N first, so the long jobs start at once and the short ones fill the gaps.
+    let mut jobs = jobs;
+    jobs.sort_by_key(|&(n, _)| std::cmp::Reverse(n));
+    let mut out: Vec<JobResult> = jobs.par_iter().map(|&(n, s)| run_job(p, n, s, tick)).collect();
+    out.sort_by_key(|j| (j.n, j.seed));
+    out
+}
+
+/// The selected learning rate of one optimiser at one N, with its per-seed results.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub lr: f64,
+    /// Mean final validation loss over seeds (the selection criterion).
+    pub val_loss: f64,
+    pub test_acc_mean: f64,
+    pub test_acc_min: f64,
+    pub test_acc_max: f64,
+    pub test_acc_per_seed: Vec<f64>,
+    /// Mean test accuracy at each evaluation (epoch starts, then the end).
+    pub curve: Vec<f64>,
+}
+
+/// One row of the table: N, the two selected cells and the reference numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub n: usize,
+    pub gd: Cell,
+    pub eg: Cell,
+    pub paper_gd: f64,
+    pub paper_eg: f64,
+    pub reimpl_gd: f64,
+    pub reimpl_eg: f64,
+}
+
+/// Picks, per N and optimiser, the learning rate with the lowest mean final validation loss.
+pub fn select(p: &Protocol, jobs: &[JobResult]) -> Vec<Row> {
+    let final_idx = p.epochs - 1;
+    let cell = |n: usize, opt: &str| -> Cell {
+        let lrs = if opt == "gd" { &p.gd_lrs } else { &p.eg_lrs };
+        let runs_at = |lr: f64| -> Vec<&RunResult> {
+            jobs.iter()
+                .filter(|j| j.n == n)
+                .flat_map(|j| j.runs.iter().filter(move |r| r.optimizer == opt && r.lr == lr))
+                .collect()
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (lr, val_loss) = lrs
+            .iter()
+            .map(|&lr| {
+                let v: Vec<f64> = runs_at(lr).iter().map(|r| r.evals[final_idx].val_loss).collect();
+                (lr, mean(&v))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("learning-rate grid is not empty");
+        let runs = runs_at(lr);
+        let accs: Vec<f64> = runs.iter().map(|r| r.evals[final_idx].test_acc).collect();
+        let curve = (0..=p.epochs)
+            .map(|e| mean(&runs.iter().map(|r| r.evals[e].test_acc).collect::<Vec<_>>()))
+            .collect();
+        Cell {
+            lr,
+            val_loss,
+            test_acc_mean: mean(&accs),
+            test_acc_min: accs.iter().copied().fold(f64::INFINITY, f64::min),
+            test_acc_max: accs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            test_acc_per_seed: accs,
+            curve,
+        }
+    };
+    p.ns
+        .iter()
+        .map(|&n| {
+            let refs = REFERENCE.iter().find(|r| r.0 == n).copied().unwrap_or((n, f64::NAN, f64::NAN, f64::NAN, f64::NAN));
+            Row { n, gd: cell(n, "gd"), eg: cell(n, "eg"), paper_gd: refs.1, paper_eg: refs.2, reimpl_gd: refs.3, reimpl_eg: refs.4 }
+        })
+        .collect()
+}
+
+/// A tolerance check of science.md E1 and whether it passed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub what: String,
+    pub measured: f64,
+    pub pass: bool,
+}
+
+/// The hard checks (EG − GD gaps) and the ±6-point agreement with the paper per cell.
+pub fn checks(rows: &[Row]) -> Vec<Check> {
+    let mut out = Vec::new();
+    for r in rows {
+        let gap = r.eg.test_acc_mean - r.gd.test_acc_mean;
+        match r.n {
+            200 => out.push(Check { what: "N=200: |EG − GD| <= 3".into(), measured: gap.abs(), pass: gap.abs() <= 3.0 }),
+            2000 => out.push(Check { what: "N=2000: EG − GD >= 15".into(), measured: gap, pass: gap >= 15.0 }),
+            20_000 => out.push(Check { what: "N=20000: EG − GD >= 30".into(), measured: gap, pass: gap >= 30.0 }),
+            _ => {}
+        }
+        for (name, got, paper) in [("GD", r.gd.test_acc_mean, r.paper_gd), ("EG", r.eg.test_acc_mean, r.paper_eg)] {
+            if paper.is_finite() {
+                let d = got - paper;
+                out.push(Check { what: format!("N={}: {name} within 6 points of the paper", r.n), measured: d, pass: d.abs() <= 6.0 });
+            }
+        }
+    }
+    out
+}

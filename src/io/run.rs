@@ -1,0 +1,55 @@
+//! A run folder: the resolved `config.toml`, `metrics.jsonl` (one JSON object per logged step),
+//! `summary.json`, weights as `.safetensors`, plots and `report.md`.
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// An open run folder.
+pub struct RunDir {
+    pub path: PathBuf,
+    metrics: BufWriter<File>,
+}
+
+impl RunDir {
+    /// Creates (or reuses) `path`; `append` keeps an existing `metrics.jsonl` (resume).
+    pub fn open(path: &Path, append: bool) -> Result<Self> {
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let mp = path.join("metrics.jsonl");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&mp)
+            .map_err(|e| Error::io(&mp, e))?;
+        Ok(Self { path: path.to_path_buf(), metrics: BufWriter::new(f) })
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Appends one JSON object to `metrics.jsonl`.
+    pub fn log(&mut self, record: &impl Serialize) -> Result<()> {
+        let line = serde_json::to_string(record).expect("metrics records serialise");
+        writeln!(self.metrics, "{line}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))
+    }
+
+    /// Flushes the metrics so a crash keeps what was logged.
+    pub fn flush(&mut self) -> Result<()> {
+        self.metrics.flush().map_err(|e| Error::io(self.file("metrics.jsonl"), e))
+    }
+
+    pub fn write_text(&self, name: &str, text: &str) -> Result<PathBuf> {
+        let p = self.file(name);
+        std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+        Ok(p)
+    }
+
+    pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+        self.write_text(name, &(serde_json::to_string_pretty(value).expect("serialisable") + "\n"))
+    }
+}

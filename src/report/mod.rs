@@ -1,0 +1,5 @@
+//! What a person looks at: plots (PNG + SVG) and the markdown report of a run.
+
+pub mod plot;
+
+pub use plot::{Figure, Panel, PanelKind, Series};

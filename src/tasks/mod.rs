@@ -1,0 +1,8 @@
+//! Data sources. Each generator is seeded explicitly and reads like the methods section of its
+//! paper.
+
+pub mod dataset;
+pub mod idx;
+pub mod r_of_k;
+
+pub use dataset::Dataset;
