@@ -25,3 +25,4 @@ pub mod error;
 pub mod report;
 pub mod rng;
 pub mod tasks;
+pub mod train;

@@ -298,3 +298,136 @@ pub fn checks(rows: &[Row]) -> Vec<Check> {
     }
     out
 }
+
+/// Everything `geoplast reproduce r-of-k` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub experiment: &'static str,
+    pub protocol: Protocol,
+    pub rows: Vec<Row>,
+    pub checks: Vec<Check>,
+    pub seconds: f64,
+    pub threads: usize,
+}
+
+/// Writes the run folder: metrics.jsonl, summary.json, final weights, plots and report.md.
+pub fn write_run(summary: &Summary, jobs: &[JobResult], dir: &std::path::Path) -> crate::error::Result<()> {
+    use crate::io::checkpoint::{self, Tensor};
+    use crate::report::{Figure, Panel, PanelKind, Series, plot};
+    let mut run = crate::io::RunDir::open(dir, false)?;
+    run.write_text("config.toml", &toml::to_string(&summary.protocol).expect("protocol serialises"))?;
+    for j in jobs {
+        for r in &j.runs {
+            for (epoch, e) in r.evals.iter().enumerate() {
+                run.log(&serde_json::json!({
+                    "n": j.n, "seed": j.seed, "optimizer": r.optimizer, "lr": r.lr,
+                    "epoch": epoch, "val_loss": e.val_loss, "val_acc": e.val_acc,
+                    "test_loss": e.test_loss, "test_acc": e.test_acc,
+                }))?;
+            }
+        }
+    }
+    run.flush()?;
+    run.write_json("summary.json", summary)?;
+
+    // Final weights of the selected runs, and the (constant) initial weights, by name.
+    let mut tensors = std::collections::BTreeMap::new();
+    let selected = |row: &Row, opt: &str| if opt == "gd" { row.gd.lr } else { row.eg.lr };
+    for row in &summary.rows {
+        let init = ROfK { n: row.n, ..summary.protocol.task }.init_weight() as f32;
+        tensors.insert(format!("n{}.init", row.n), Tensor { shape: vec![row.n], data: vec![init; row.n] });
+        for j in jobs.iter().filter(|j| j.n == row.n) {
+            for r in j.runs.iter().filter(|r| r.lr == selected(row, r.optimizer)) {
+                let name = format!("n{}.seed{}.{}", j.n, j.seed, r.optimizer);
+                tensors.insert(name, Tensor { shape: vec![j.n], data: r.final_weights.clone() });
+            }
+        }
+    }
+    let meta = std::collections::HashMap::from([(
+        "about".to_string(),
+        format!("r-of-k final weights at the selected learning rates; inputs 0..{} are relevant", summary.protocol.task.k),
+    )]);
+    checkpoint::save(&run.file("weights.safetensors"), &tensors, meta)?;
+
+    let epochs: Vec<f64> = (0..=summary.protocol.epochs).map(|e| e as f64).collect();
+    let acc = Figure {
+        title: "r-of-k: test accuracy (mean of seeds, selected learning rate)".into(),
+        cols: summary.rows.len(),
+        panels: summary
+            .rows
+            .iter()
+            .map(|r| Panel {
+                title: format!("N = {}", r.n),
+                x_label: "epoch".into(),
+                y_label: "test accuracy (%)".into(),
+                kind: PanelKind::Lines(vec![
+                    Series { name: format!("GD (lr {})", r.gd.lr), x: epochs.clone(), y: r.gd.curve.clone() },
+                    Series { name: format!("EG (lr {})", r.eg.lr), x: epochs.clone(), y: r.eg.curve.clone() },
+                ]),
+            })
+            .collect(),
+    };
+    plot::save(&acc, &run.file("accuracy"))?;
+    let k = summary.protocol.task.k;
+    let seed = summary.protocol.seeds[0];
+    let mut panels = Vec::new();
+    for opt in ["gd", "eg"] {
+        for row in &summary.rows {
+            let w = &tensors[&format!("n{}.seed{seed}.{opt}", row.n)].data;
+            panels.push(Panel {
+                title: format!("{} N = {} (seed {seed})", opt.to_uppercase(), row.n),
+                x_label: "final weight".into(),
+                y_label: "density".into(),
+                kind: PanelKind::Hist {
+                    samples: vec![
+                        ("relevant".into(), w[..k].iter().map(|&v| v as f64).collect()),
+                        ("irrelevant".into(), w[k..].iter().map(|&v| v as f64).collect()),
+                    ],
+                    bins: 40,
+                },
+            });
+        }
+    }
+    let hist = Figure { title: "r-of-k: final weights, relevant vs irrelevant inputs".into(), cols: summary.rows.len(), panels };
+    plot::save(&hist, &run.file("weights"))?;
+    run.write_text("report.md", &report_markdown(summary))?;
+    Ok(())
+}
+
+/// The results table as markdown (also printed by the CLI).
+pub fn table_markdown(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| N | GD lr | GD test acc % (min–max) | EG lr | EG test acc % (min–max) | paper GD | paper EG | re-impl. GD | re-impl. EG |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s += &format!(
+            "| {} | {} | {:.1} ({:.1}–{:.1}) | {} | {:.1} ({:.1}–{:.1}) | {} | {} | {} | {} |\n",
+            r.n, r.gd.lr, r.gd.test_acc_mean, r.gd.test_acc_min, r.gd.test_acc_max,
+            r.eg.lr, r.eg.test_acc_mean, r.eg.test_acc_min, r.eg.test_acc_max,
+            r.paper_gd, r.paper_eg, r.reimpl_gd, r.reimpl_eg,
+        );
+    }
+    s
+}
+
+fn report_markdown(s: &Summary) -> String {
+    let mut out = format!(
+        "# r-of-k (EG paper, Fig 4B)\n\n\
+         Single linear neuron, k = {k} relevant inputs, r = {r}, batch {b}, {e} epochs, seeds {seeds:?}. \
+         Learning rates selected by the lowest final validation loss averaged over seeds; test accuracy \
+         after {e1} epochs (the reference evaluates at the start of each epoch).\n\n",
+        k = s.protocol.task.k, r = s.protocol.task.r, b = s.protocol.batch, e = s.protocol.epochs,
+        seeds = s.protocol.seeds, e1 = s.protocol.epochs - 1,
+    );
+    out += &table_markdown(&s.rows);
+    out += "\n## Checks (science.md E1)\n\n| check | measured | pass |\n|---|---|---|\n";
+    for c in &s.checks {
+        out += &format!("| {} | {:.2} | {} |\n", c.what, c.measured, if c.pass { "yes" } else { "**no**" });
+    }
+    out += &format!(
+        "\nWall time {:.1} s on {} threads.\n\n![accuracy](accuracy.png)\n\n![weights](weights.png)\n",
+        s.seconds, s.threads
+    );
+    out
+}

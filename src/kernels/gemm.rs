@@ -37,6 +37,15 @@ const PARALLEL_WORK: usize = 1 << 27;
 
 /// `c = beta·c + a·b` where `c` is row-major `m×n`. `beta` must be 0 or 1.
 pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, beta: T) {
+    product(c, a, b, beta, T::one())
+}
+
+/// `c += scale·a·b` (gradient accumulation).
+pub fn matmul_acc<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, scale: T) {
+    product(c, a, b, T::one(), scale)
+}
+
+fn product<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, beta: T, scale: T) {
     let (m, k) = a.shape();
     let (k2, n) = b.shape();
     assert_eq!(k, k2, "inner dimensions differ");
@@ -75,7 +84,7 @@ pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, beta: T) {
             bcs,
             brs,
             beta,
-            T::one(),
+            scale,
             false,
             false,
             false,

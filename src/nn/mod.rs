@@ -1,8 +1,28 @@
-//! Modules with explicit forward and backward passes, written side by side.
+//! Modules with explicit forward and backward passes, written side by side (see [`Module`]).
+//!
+//! Dale's-law flavours: per-synapse sign constancy is a property of the optimiser (EG, or GD with
+//! sign freeze) on any [`Linear`]; [`ColEi`] fixes the presynaptic sign of every column;
+//! [`Dann`] has separate excitatory and inhibitory populations.
 
+pub mod activation;
+pub mod bias;
+pub mod colei;
+pub mod dann;
+pub mod init;
+pub mod linear;
 pub mod loss;
 pub mod mat;
+pub mod module;
 pub mod param;
+pub mod sequential;
 
+pub use activation::Activation;
+pub use bias::{Bias, BiasKind};
+pub use colei::ColEi;
+pub use dann::Dann;
+pub use init::{Fan, Init};
+pub use linear::Linear;
 pub use mat::Mat;
+pub use module::{Module, Saved};
 pub use param::{Param, SignSpec};
+pub use sequential::{Layer, Sequential, Tape};

@@ -1,0 +1,101 @@
+//! Biases, including the split bias `b = b⁺ + b⁻` that lets EG (which cannot move a weight
+//! through zero) learn a bias of either sign (science.md §2.3).
+
+use super::init::uniform;
+use super::{Mat, Param, SignSpec};
+use crate::kernels::Real;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// How a layer's bias is made, as written in configs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BiasKind {
+    None,
+    /// `U(−B, B)`, B = 1/√fan_in (PyTorch's default).
+    #[default]
+    Uniform,
+    /// Zero-initialised (DANN's `b`); not trainable by EG, use `split` there.
+    Zero,
+    /// `b⁺ ~ U(0, √2·B)`, `b⁻ ~ U(−√2·B, 0)`: same mean and variance as `uniform`.
+    Split,
+    /// A constant, not trained (the r-of-k neuron's `−r`).
+    Fixed(f64),
+}
+
+/// A bias vector of a layer.
+#[derive(Clone, Debug)]
+pub enum Bias<T> {
+    None,
+    Trained(Param<T>),
+    Split { pos: Param<T>, neg: Param<T> },
+    Fixed(T),
+}
+
+impl<T: Real> Bias<T> {
+    /// Builds the bias of `n` units named `{name}.bias` with scale `b = 1/√fan_in`.
+    pub fn new(kind: BiasKind, name: &str, n: usize, scale: f64, rng: &mut impl Rng) -> Self {
+        let p = |suffix: &str, v: Vec<T>| Param::new(format!("{name}.{suffix}"), vec![n], v, SignSpec::Free);
+        match kind {
+            BiasKind::None => Bias::None,
+            BiasKind::Uniform => Bias::Trained(p("bias", uniform(n, -scale, scale, rng))),
+            BiasKind::Zero => Bias::Trained(p("bias", vec![T::zero(); n])),
+            BiasKind::Split => {
+                let a = 2f64.sqrt() * scale;
+                Bias::Split { pos: p("bias_pos", uniform(n, 0.0, a, rng)), neg: p("bias_neg", uniform(n, -a, 0.0, rng)) }
+            }
+            BiasKind::Fixed(v) => Bias::Fixed(T::c(v)),
+        }
+    }
+
+    /// Adds the bias to every row of `y`.
+    pub fn add_to(&self, y: &mut Mat<T>) {
+        let add = |y: &mut Mat<T>, b: &dyn Fn(usize) -> T| {
+            for row in y.data.chunks_exact_mut(y.cols) {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v += b(j);
+                }
+            }
+        };
+        match self {
+            Bias::None => {}
+            Bias::Trained(b) => add(y, &|j| b.value[j]),
+            Bias::Split { pos, neg } => add(y, &|j| pos.value[j] + neg.value[j]),
+            Bias::Fixed(c) => add(y, &|_| *c),
+        }
+    }
+
+    /// Accumulates ∂L/∂b = Σ_rows dy into the bias gradient(s).
+    pub fn backward(&mut self, dy: &Mat<T>) {
+        let acc = |g: &mut [T]| {
+            for row in dy.data.chunks_exact(dy.cols) {
+                for (gj, &d) in g.iter_mut().zip(row) {
+                    *gj += d;
+                }
+            }
+        };
+        match self {
+            Bias::Trained(b) => acc(&mut b.grad),
+            Bias::Split { pos, neg } => {
+                acc(&mut pos.grad);
+                neg.grad.copy_from_slice(&pos.grad);
+            }
+            Bias::None | Bias::Fixed(_) => {}
+        }
+    }
+
+    pub fn params(&self) -> Vec<&Param<T>> {
+        match self {
+            Bias::Trained(b) => vec![b],
+            Bias::Split { pos, neg } => vec![pos, neg],
+            _ => vec![],
+        }
+    }
+    pub fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        match self {
+            Bias::Trained(b) => vec![b],
+            Bias::Split { pos, neg } => vec![pos, neg],
+            _ => vec![],
+        }
+    }
+}

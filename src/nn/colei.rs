@@ -1,0 +1,118 @@
+//! Column-EI dense layer (Song et al. 2016; "ColEI" in Cornford et al. 2021): `W = W⁺·D` with
+//! `W⁺ ≥ 0` and `D = diag(+1 for E inputs, −1 for I inputs)` over the presynaptic (column) index.
+//! The forward pass applies D to the input, `y = (x ⊙ d)·W⁺ᵀ + b`, so W is never formed.
+
+use super::bias::{Bias, BiasKind};
+use super::init::Init;
+use super::linear::{acc_dyt_x, dy_w, x_wt};
+use super::module::{Module, Saved};
+use super::{Mat, Param, SignSpec};
+use crate::kernels::Real;
+use rand::Rng;
+
+#[derive(Clone, Debug)]
+pub struct ColEi<T> {
+    /// Non-negative magnitudes `W⁺` (out × in).
+    pub weight: Param<T>,
+    pub bias: Bias<T>,
+    /// ±1 per input column: the presynaptic unit's type.
+    pub input_sign: Vec<T>,
+}
+
+/// The feed-forward E/I split of `n` units at ratio r:1 (Cornford et al. 2021):
+/// `n_I = ⌈n/(r+1)⌉`, `n_E = n − n_I`.
+pub fn ei_split(n: usize, ratio: usize) -> (usize, usize) {
+    let n_i = n.div_ceil(ratio + 1);
+    (n - n_i, n_i)
+}
+
+impl<T: Real> ColEi<T> {
+    /// A layer fed by `n_e` excitatory then `n_i` inhibitory units, initialised balanced:
+    /// `W⁺_E ~ Exp(σ_E)`, `W⁺_I ~ Exp(σ_I)`, `σ_E = √(1/[((2π−1)/2π)(n_E + n_E²/n_I)])`,
+    /// `σ_I = (n_E/n_I)·σ_E`, so every row has zero mean input in expectation.
+    pub fn balanced(name: &str, n_e: usize, n_i: usize, outputs: usize, bias: BiasKind, rng: &mut impl Rng) -> Self {
+        assert!(n_e > 0 && n_i > 0, "a balanced column-EI layer needs E and I inputs");
+        let tau = std::f64::consts::TAU;
+        let (ne, ni) = (n_e as f64, n_i as f64);
+        let sigma_e = (1.0 / (((tau - 1.0) / tau) * (ne + ne * ne / ni))).sqrt();
+        let sigma_i = ne / ni * sigma_e;
+        let we: Vec<T> = Init::Exponential { scale: sigma_e }.sample(outputs, n_e, rng);
+        let wi: Vec<T> = Init::Exponential { scale: sigma_i }.sample(outputs, n_i, rng);
+        let inputs = n_e + n_i;
+        let mut w = Vec::with_capacity(outputs * inputs);
+        for r in 0..outputs {
+            w.extend_from_slice(&we[r * n_e..(r + 1) * n_e]);
+            w.extend_from_slice(&wi[r * n_i..(r + 1) * n_i]);
+        }
+        let mut sign = vec![T::one(); n_e];
+        sign.extend(vec![-T::one(); n_i]);
+        Self {
+            weight: Param::new(format!("{name}.weight_pos"), vec![outputs, inputs], w, SignSpec::NonNegative),
+            bias: Bias::new(bias, name, outputs, 1.0 / (inputs as f64).sqrt(), rng),
+            input_sign: sign,
+        }
+    }
+
+    /// The first layer on non-negative pixels: all inputs excitatory, `W⁺ ~ Exp(√(1/d))`, and a
+    /// bias `−d·σ·pixel_mean` that centres the pre-activations.
+    pub fn first_layer(name: &str, d: usize, outputs: usize, pixel_mean: f64, rng: &mut impl Rng) -> Self {
+        let sigma = (1.0 / d as f64).sqrt();
+        let w = Init::Exponential { scale: sigma }.sample(outputs, d, rng);
+        let b = vec![T::c(-(d as f64) * sigma * pixel_mean); outputs];
+        Self {
+            weight: Param::new(format!("{name}.weight_pos"), vec![outputs, d], w, SignSpec::NonNegative),
+            bias: Bias::Trained(Param::new(format!("{name}.bias"), vec![outputs], b, SignSpec::Free)),
+            input_sign: vec![T::one(); d],
+        }
+    }
+
+    /// The mean row sum of the effective matrix `W⁺·D` (≈ 0 when balanced).
+    pub fn mean_row_sum(&self) -> f64 {
+        let cols = self.input_sign.len();
+        let total: f64 = self.weight.value.iter().enumerate().map(|(i, w)| (*w * self.input_sign[i % cols]).f64()).sum();
+        total / self.weight.shape[0] as f64
+    }
+
+    fn signed_input(&self, x: &Mat<T>) -> Mat<T> {
+        let mut xs = x.clone();
+        for row in xs.data.chunks_exact_mut(x.cols) {
+            for (v, &s) in row.iter_mut().zip(&self.input_sign) {
+                *v *= s;
+            }
+        }
+        xs
+    }
+}
+
+impl<T: Real> Module<T> for ColEi<T> {
+    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+        assert_eq!(x.cols, self.input_sign.len(), "{}: input width", self.weight.name);
+        let xs = self.signed_input(x);
+        let mut y = x_wt(&xs, &self.weight.value, self.weight.shape[0]);
+        self.bias.add_to(&mut y);
+        (y, vec![xs])
+    }
+    fn backward(&mut self, _x: &Mat<T>, saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+        acc_dyt_x(&mut self.weight.grad, dy, &saved[0], T::one());
+        self.bias.backward(dy);
+        need_dx.then(|| {
+            let mut dx = dy_w(dy, &self.weight.value, self.input_sign.len());
+            for row in dx.data.chunks_exact_mut(self.input_sign.len()) {
+                for (v, &s) in row.iter_mut().zip(&self.input_sign) {
+                    *v *= s;
+                }
+            }
+            dx
+        })
+    }
+    fn params(&self) -> Vec<&Param<T>> {
+        let mut v = vec![&self.weight];
+        v.extend(self.bias.params());
+        v
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        let mut v = vec![&mut self.weight];
+        v.extend(self.bias.params_mut());
+        v
+    }
+}

@@ -1,0 +1,75 @@
+//! A dense layer `y = x·Wᵀ + b`, W stored (out × in) as in PyTorch's `nn.Linear`.
+
+use super::bias::{Bias, BiasKind};
+use super::init::Init;
+use super::module::{Module, Saved};
+use super::{Mat, Param, SignSpec};
+use crate::kernels::Real;
+use crate::kernels::gemm::matmul;
+use rand::Rng;
+
+#[derive(Clone, Debug)]
+pub struct Linear<T> {
+    pub weight: Param<T>,
+    pub bias: Bias<T>,
+}
+
+impl<T: Real> Linear<T> {
+    pub fn new(name: &str, inputs: usize, outputs: usize, init: Init, bias: BiasKind, rng: &mut impl Rng) -> Self {
+        let w = init.sample(outputs, inputs, rng);
+        Self {
+            weight: Param::new(format!("{name}.weight"), vec![outputs, inputs], w, SignSpec::Free),
+            bias: Bias::new(bias, name, outputs, 1.0 / (inputs.max(1) as f64).sqrt(), rng),
+        }
+    }
+    pub fn outputs(&self) -> usize {
+        self.weight.shape[0]
+    }
+    pub fn inputs(&self) -> usize {
+        self.weight.shape[1]
+    }
+}
+
+/// `y = x·Wᵀ` into a new matrix (W is out × in).
+pub(crate) fn x_wt<T: Real>(x: &Mat<T>, w: &[T], outputs: usize) -> Mat<T> {
+    let mut y = Mat::zeros(x.rows, outputs);
+    matmul(&mut y.data, x.op(), crate::kernels::gemm::Operand::new(w, outputs, x.cols).t(), T::zero());
+    y
+}
+
+/// `gw += scale·dyᵀ·x` (gw is out × in).
+pub(crate) fn acc_dyt_x<T: Real>(gw: &mut [T], dy: &Mat<T>, x: &Mat<T>, scale: T) {
+    crate::kernels::gemm::matmul_acc(gw, dy.op().t(), x.op(), scale);
+}
+
+/// `dx = dy·W` (W is out × in).
+pub(crate) fn dy_w<T: Real>(dy: &Mat<T>, w: &[T], inputs: usize) -> Mat<T> {
+    let mut dx = Mat::zeros(dy.rows, inputs);
+    matmul(&mut dx.data, dy.op(), crate::kernels::gemm::Operand::new(w, dy.cols, inputs), T::zero());
+    dx
+}
+
+impl<T: Real> Module<T> for Linear<T> {
+    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+        assert_eq!(x.cols, self.inputs(), "{}: input width", self.weight.name);
+        let mut y = x_wt(x, &self.weight.value, self.outputs());
+        self.bias.add_to(&mut y);
+        (y, vec![])
+    }
+    fn backward(&mut self, x: &Mat<T>, _saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+        acc_dyt_x(&mut self.weight.grad, dy, x, T::one());
+        self.bias.backward(dy);
+        need_dx.then(|| dy_w(dy, &self.weight.value, self.inputs()))
+    }
+    fn params(&self) -> Vec<&Param<T>> {
+        let mut v = vec![&self.weight];
+        v.extend(self.bias.params());
+        v
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        let mut v = vec![&mut self.weight];
+        v.extend(self.bias.params_mut());
+        v
+    }
+}
+
