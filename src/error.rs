@@ -17,17 +17,31 @@ pub enum Error {
          lower the learning rate or add clipping. The last good checkpoint is kept in {}",
         dir.display()
     )]
-    Diverged { step: usize, epoch: usize, value: f64, dir: PathBuf },
+    Diverged {
+        step: usize,
+        epoch: usize,
+        value: f64,
+        dir: PathBuf,
+    },
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
     pub fn data(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
-        Error::Data { path: path.into(), msg: msg.into() }
+        Error::Data {
+            path: path.into(),
+            msg: msg.into(),
+        }
     }
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -15,13 +15,13 @@
 //! * [`io`] — configs, checkpoints (safetensors), metrics.
 //! * [`report`] — plots (PNG + SVG) and run reports.
 
+pub mod error;
 pub mod experiments;
 pub mod geometry;
 pub mod io;
 pub mod kernels;
 pub mod nn;
 pub mod optim;
-pub mod error;
 pub mod report;
 pub mod rng;
 pub mod tasks;

@@ -32,7 +32,9 @@ enum Experiment {
 #[derive(Subcommand)]
 enum Command {
     /// Reproduce a paper result into a run folder (table, metrics, weights, plots, report.md).
-    #[command(after_help = "Example:\n  geoplast reproduce r-of-k --out runs/r-of-k\n  geoplast reproduce r-of-k --quick")]
+    #[command(
+        after_help = "Example:\n  geoplast reproduce r-of-k --out runs/r-of-k\n  geoplast reproduce r-of-k --quick"
+    )]
     Reproduce {
         experiment: Experiment,
         /// Run a reduced protocol (r-of-k: N ∈ {200, 2000}) for smoke tests.
@@ -43,8 +45,10 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Train a model described by a TOML config (see experiments/*.toml).
-    #[command(after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
-                            geoplast train experiments/mlp_fmnist_eg.toml --resume runs/mlp-eg")]
+    #[command(
+        after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
+                            geoplast train experiments/mlp_fmnist_eg.toml --resume runs/mlp-eg"
+    )]
     Train {
         /// The config file.
         config: PathBuf,
@@ -57,6 +61,10 @@ enum Command {
         /// Continue the run in this folder from its last checkpoint.
         #[arg(long, conflicts_with = "out")]
         resume: Option<PathBuf>,
+        /// Stop after this many epochs in total (e.g. to fit a cluster time limit); continue
+        /// later with --resume.
+        #[arg(long)]
+        stop_after: Option<usize>,
     },
 }
 
@@ -75,9 +83,22 @@ fn progress(total: u64, what: &str) -> ProgressBar {
 fn reproduce(exp: Experiment, quick: bool, out: Option<PathBuf>) -> Result<()> {
     match exp {
         Experiment::ROfK => {
-            let p = if quick { r_of_k::Protocol::quick() } else { r_of_k::Protocol::paper() };
-            let out = out.unwrap_or_else(|| PathBuf::from(if quick { "runs/r-of-k-quick" } else { "runs/r-of-k" }));
-            let pb = progress((p.ns.len() * p.seeds.len() * p.epochs) as u64, "r-of-k epochs");
+            let p = if quick {
+                r_of_k::Protocol::quick()
+            } else {
+                r_of_k::Protocol::paper()
+            };
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(if quick {
+                    "runs/r-of-k-quick"
+                } else {
+                    "runs/r-of-k"
+                })
+            });
+            let pb = progress(
+                (p.ns.len() * p.seeds.len() * p.epochs) as u64,
+                "r-of-k epochs",
+            );
             let start = Instant::now();
             let jobs = r_of_k::run_all(&p, &|| pb.inc(1));
             pb.finish_and_clear();
@@ -91,10 +112,16 @@ fn reproduce(exp: Experiment, quick: bool, out: Option<PathBuf>) -> Result<()> {
                 seconds: start.elapsed().as_secs_f64(),
                 threads: rayon::current_num_threads(),
             };
-            r_of_k::write_run(&summary, &jobs, &out).with_context(|| format!("writing {}", out.display()))?;
+            r_of_k::write_run(&summary, &jobs, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
             println!("{}", r_of_k::table_markdown(&summary.rows));
             for c in &summary.checks {
-                println!("{} {}: {:.2}", if c.pass { "PASS" } else { "FAIL" }, c.what, c.measured);
+                println!(
+                    "{} {}: {:.2}",
+                    if c.pass { "PASS" } else { "FAIL" },
+                    c.what,
+                    c.measured
+                );
             }
             println!(
                 "\n{:.1} s on {} threads; run folder {} (report.md, metrics.jsonl, plots)",
@@ -114,18 +141,40 @@ fn main() -> std::process::ExitCode {
             if t == 0 {
                 bail!("--threads must be at least 1");
             }
-            rayon::ThreadPoolBuilder::new().num_threads(t).build_global().context("starting the thread pool")?;
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build_global()
+                .context("starting the thread pool")?;
         }
         match cli.command {
-            Command::Reproduce { experiment, quick, out } => reproduce(experiment, quick, out),
-            Command::Train { config: _c, data_dir: _d, out: _o, resume: _r } => {
-                todo!()
-            }
-            #[allow(unreachable_code)]
-            Command::Train { config, data_dir, out, resume } if false => {
-                geoplast::train::run_cli(&config, data_dir.as_deref(), out.as_deref(), resume.as_deref())
-                    .map_err(anyhow::Error::from)
-                    .map(|_| ())
+            Command::Reproduce {
+                experiment,
+                quick,
+                out,
+            } => reproduce(experiment, quick, out),
+            Command::Train {
+                config,
+                data_dir,
+                out,
+                resume,
+                stop_after,
+            } => {
+                let opts = geoplast::train::RunOptions {
+                    data_dir,
+                    out,
+                    resume,
+                    stop_after,
+                };
+                let o = geoplast::train::run_cli(&config, &opts)?;
+                println!(
+                    "test accuracy {:.2} %, test loss {:.4} after {} epochs ({:.1} s); run folder {}",
+                    o.test_acc,
+                    o.test_loss,
+                    o.epochs,
+                    o.seconds,
+                    o.run_dir.display()
+                );
+                Ok(())
             }
         }
     };

@@ -114,7 +114,11 @@ fn masked_synapses_stay_zero_and_get_no_momentum() {
     let mut p = Param::new("w", vec![4], vec![0.5f64, -0.5, 0.3, 0.2], SignSpec::Free);
     p.mask = Some(vec![true, false, true, false]);
     p.apply_mask(false);
-    let mut opt = Optimizer::<f64>::new(OptimConfig { momentum: 0.9, ..OptimConfig::sgd(0.5) }).unwrap();
+    let mut opt = Optimizer::<f64>::new(OptimConfig {
+        momentum: 0.9,
+        ..OptimConfig::sgd(0.5)
+    })
+    .unwrap();
     for _ in 0..5 {
         p.grad = vec![0.1, -0.2, 0.3, 0.4];
         opt.step(&mut [&mut p]);
@@ -129,7 +133,9 @@ fn masked_synapses_stay_zero_and_get_no_momentum() {
 fn nonnegative_parameters_are_clamped_under_gd() {
     let mut p = Param::new("w", vec![3], vec![0.1f64, 0.5, 0.0], SignSpec::NonNegative);
     p.grad = vec![1.0, -1.0, 1.0];
-    Optimizer::<f64>::new(OptimConfig::sgd(0.5)).unwrap().step(&mut [&mut p]);
+    Optimizer::<f64>::new(OptimConfig::sgd(0.5))
+        .unwrap()
+        .step(&mut [&mut p]);
     assert_eq!(p.value, vec![0.0, 1.0, 0.0]);
 }
 
@@ -138,10 +144,34 @@ fn invalid_settings_are_named() {
     let bad = [
         (OptimConfig::sgd(-0.1), "lr"),
         (OptimConfig::sgd(0.0), "lr"),
-        (OptimConfig { potential: Potential::PNorm { p: 1.0 }, ..OptimConfig::sgd(0.1) }, "p > 1"),
-        (OptimConfig { nesterov: true, ..OptimConfig::sgd(0.1) }, "nesterov"),
-        (OptimConfig { unsigned_eg: true, ..OptimConfig::sgd(0.1) }, "unsigned_eg"),
-        (OptimConfig { weight_decay: -1.0, ..OptimConfig::sgd(0.1) }, "weight_decay"),
+        (
+            OptimConfig {
+                potential: Potential::PNorm { p: 1.0 },
+                ..OptimConfig::sgd(0.1)
+            },
+            "p > 1",
+        ),
+        (
+            OptimConfig {
+                nesterov: true,
+                ..OptimConfig::sgd(0.1)
+            },
+            "nesterov",
+        ),
+        (
+            OptimConfig {
+                unsigned_eg: true,
+                ..OptimConfig::sgd(0.1)
+            },
+            "unsigned_eg",
+        ),
+        (
+            OptimConfig {
+                weight_decay: -1.0,
+                ..OptimConfig::sgd(0.1)
+            },
+            "weight_decay",
+        ),
     ];
     for (cfg, needle) in bad {
         let err = cfg.validate().unwrap_err();

@@ -13,19 +13,34 @@ fn rng() -> rand_chacha::ChaCha8Rng {
 
 fn rand_mat(rows: usize, cols: usize, lo: f64, hi: f64, seed: u64) -> Mat<f64> {
     let mut r = geoplast::rng::named(seed, "mat");
-    Mat::from_vec(rows, cols, (0..rows * cols).map(|_| r.random_range(lo..hi)).collect())
+    Mat::from_vec(
+        rows,
+        cols,
+        (0..rows * cols).map(|_| r.random_range(lo..hi)).collect(),
+    )
 }
 
 fn assert_close(what: &str, an: f64, fd: f64) {
     let tol = 1e-6 * (1.0 + an.abs().max(fd.abs()));
-    assert!((an - fd).abs() <= tol, "{what}: analytic {an} vs finite difference {fd}");
+    assert!(
+        (an - fd).abs() <= tol,
+        "{what}: analytic {an} vs finite difference {fd}"
+    );
 }
 
 /// Checks ∂L/∂θ for every parameter and ∂L/∂x of `m` at input `x`.
 fn check<M: Module<f64> + Clone>(name: &str, m: &M, x: &Mat<f64>) {
     let (y, _) = m.forward(x);
     let r = rand_mat(y.rows, y.cols, -1.0, 1.0, 99);
-    let loss = |m: &M, x: &Mat<f64>| -> f64 { m.forward(x).0.data.iter().zip(&r.data).map(|(a, b)| a * b).sum() };
+    let loss = |m: &M, x: &Mat<f64>| -> f64 {
+        m.forward(x)
+            .0
+            .data
+            .iter()
+            .zip(&r.data)
+            .map(|(a, b)| a * b)
+            .sum()
+    };
     let mut g = m.clone();
     for p in g.params_mut() {
         p.zero_grad();
@@ -55,8 +70,23 @@ fn check<M: Module<f64> + Clone>(name: &str, m: &M, x: &Mat<f64>) {
 #[test]
 fn linear_with_every_bias_kind() {
     let x = rand_mat(4, 5, -1.0, 1.0, 1);
-    for bias in [BiasKind::None, BiasKind::Uniform, BiasKind::Split, BiasKind::Fixed(-0.5)] {
-        let l = Linear::<f64>::new("l", 5, 3, Init::Normal { gain: 1.0, fan: Fan::In }, bias, &mut rng());
+    for bias in [
+        BiasKind::None,
+        BiasKind::Uniform,
+        BiasKind::Split,
+        BiasKind::Fixed(-0.5),
+    ] {
+        let l = Linear::<f64>::new(
+            "l",
+            5,
+            3,
+            Init::Normal {
+                gain: 1.0,
+                fan: Fan::In,
+            },
+            bias,
+            &mut rng(),
+        );
         check(&format!("linear {bias:?}"), &l, &x);
     }
 }
@@ -65,7 +95,12 @@ fn linear_with_every_bias_kind() {
 fn activations() {
     // Keep inputs away from ReLU's kink, where the derivative is undefined.
     let x = Mat::from_vec(2, 4, vec![-1.3, -0.4, 0.2, 0.9, 1.7, -0.8, 0.35, -2.0]);
-    for a in [Activation::Relu, Activation::Tanh, Activation::Sigmoid, Activation::Identity] {
+    for a in [
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Identity,
+    ] {
         check(&format!("{a:?}"), &a, &x);
     }
 }
@@ -103,8 +138,16 @@ fn dann_corrections_scale_the_documented_gradients() {
         let mut l = base.clone();
         l.corrections = corr;
         let (y, s) = l.forward(&x);
-        l.backward(&x, &s, &Mat::from_vec(y.rows, y.cols, vec![1.0; y.data.len()]), false);
-        l.params().iter().map(|p| (p.name.clone(), p.grad.clone())).collect::<Vec<_>>()
+        l.backward(
+            &x,
+            &s,
+            &Mat::from_vec(y.rows, y.cols, vec![1.0; y.data.len()]),
+            false,
+        );
+        l.params()
+            .iter()
+            .map(|p| (p.name.clone(), p.grad.clone()))
+            .collect::<Vec<_>>()
     };
     let (plain, corr) = (grads(false), grads(true));
     let (ne, d) = (4.0f64, 5.0f64);
@@ -126,16 +169,42 @@ fn sequential_mlp_of_mixed_layers() {
     let mut r = rng();
     let net = Sequential {
         layers: vec![
-            Layer::Dann(Dann::new("l0", 6, 5, 2, false, true, BiasKind::Uniform, &mut r)),
+            Layer::Dann(Dann::new(
+                "l0",
+                6,
+                5,
+                2,
+                false,
+                true,
+                BiasKind::Uniform,
+                &mut r,
+            )),
             Layer::Act(Activation::Tanh),
             Layer::ColEi(ColEi::balanced("l1", 3, 2, 4, BiasKind::Uniform, &mut r)),
             Layer::Act(Activation::Sigmoid),
-            Layer::Linear(Linear::new("l2", 4, 3, Init::Normal { gain: 1.0, fan: Fan::In }, BiasKind::Split, &mut r)),
+            Layer::Linear(Linear::new(
+                "l2",
+                4,
+                3,
+                Init::Normal {
+                    gain: 1.0,
+                    fan: Fan::In,
+                },
+                BiasKind::Split,
+                &mut r,
+            )),
         ],
     };
     let x = rand_mat(3, 6, 0.0, 1.0, 5);
     let rr = rand_mat(3, 3, -1.0, 1.0, 6);
-    let loss = |n: &Sequential<f64>| -> f64 { n.predict(x.clone()).data.iter().zip(&rr.data).map(|(a, b)| a * b).sum() };
+    let loss = |n: &Sequential<f64>| -> f64 {
+        n.predict(x.clone())
+            .data
+            .iter()
+            .zip(&rr.data)
+            .map(|(a, b)| a * b)
+            .sum()
+    };
     let mut g = net.clone();
     for l in g.layers.iter_mut() {
         if let Layer::Dann(d) = l {
@@ -152,7 +221,11 @@ fn sequential_mlp_of_mixed_layers() {
             let (mut a, mut b) = (plain.clone(), plain.clone());
             a.params_mut()[pi].value[i] += h;
             b.params_mut()[pi].value[i] -= h;
-            assert_close(&format!("seq {}[{i}]", p.name), p.grad[i], (loss(&a) - loss(&b)) / (2.0 * h));
+            assert_close(
+                &format!("seq {}[{i}]", p.name),
+                p.grad[i],
+                (loss(&a) - loss(&b)) / (2.0 * h),
+            );
         }
     }
 }
@@ -177,8 +250,12 @@ fn losses() {
     let z = rand_mat(4, 3, -3.0, 3.0, 8);
     let labels = [0u32, 2, 1, 2];
     let mask = [1.0, 0.0, 1.0, 0.5];
-    check_loss("softmax ce", &z, &|x, g| softmax_cross_entropy(x, &labels, 0.0, None, g));
-    check_loss("softmax ce smoothed+masked", &z, &|x, g| softmax_cross_entropy(x, &labels, 0.1, Some(&mask), g));
+    check_loss("softmax ce", &z, &|x, g| {
+        softmax_cross_entropy(x, &labels, 0.0, None, g)
+    });
+    check_loss("softmax ce smoothed+masked", &z, &|x, g| {
+        softmax_cross_entropy(x, &labels, 0.1, Some(&mask), g)
+    });
     let t: Vec<f64> = (0..12).map(|i| (i % 2) as f64).collect();
     check_loss("bce", &z, &|x, g| bce(x, &t, g));
     let m: Vec<f64> = (0..12).map(|i| (i % 3 != 0) as u8 as f64).collect();
@@ -192,10 +269,18 @@ fn loss_values_on_fixed_inputs() {
     let mut g = Mat::zeros(1, 2);
     let ce = softmax_cross_entropy(&z, &[1], 0.0, None, &mut g);
     assert!((ce + (0.75f64).ln()).abs() < 1e-12);
-    let b = bce(&Mat::from_vec(1, 1, vec![0.0]), &[1.0], &mut Mat::zeros(1, 1));
+    let b = bce(
+        &Mat::from_vec(1, 1, vec![0.0]),
+        &[1.0],
+        &mut Mat::zeros(1, 1),
+    );
     assert!((b - 2f64.ln()).abs() < 1e-12);
     // Large logits stay finite.
-    let b: f64 = bce(&Mat::from_vec(1, 2, vec![800.0, -800.0]), &[0.0, 1.0], &mut Mat::zeros(1, 2));
+    let b: f64 = bce(
+        &Mat::from_vec(1, 2, vec![800.0, -800.0]),
+        &[0.0, 1.0],
+        &mut Mat::zeros(1, 2),
+    );
     assert!((b - 800.0).abs() < 1e-9);
 }
 
@@ -203,9 +288,20 @@ fn loss_values_on_fixed_inputs() {
 fn dale_initialisers_are_balanced() {
     let c = ColEi::<f64>::balanced("c", 500, 50, 200, BiasKind::Zero, &mut rng());
     let row_scale = c.weight.value.iter().sum::<f64>() / 200.0;
-    assert!(c.mean_row_sum().abs() < 0.1 * row_scale, "colei mean row sum {}", c.mean_row_sum());
+    assert!(
+        c.mean_row_sum().abs() < 0.1 * row_scale,
+        "colei mean row sum {}",
+        c.mean_row_sum()
+    );
     let d = Dann::<f64>::new("d", 500, 200, 20, true, true, BiasKind::Zero, &mut rng());
-    assert!(d.mean_row_sum().abs() < 0.5, "dann mean row sum {}", d.mean_row_sum());
+    assert!(
+        d.mean_row_sum().abs() < 0.5,
+        "dann mean row sum {}",
+        d.mean_row_sum()
+    );
     let out = Dann::<f64>::new("o", 500, 10, 1, true, true, BiasKind::Zero, &mut rng());
-    assert!(out.mean_row_sum().abs() < 1e-9, "output DANN with one interneuron cancels exactly");
+    assert!(
+        out.mean_row_sum().abs() < 1e-9,
+        "output DANN with one interneuron cancels exactly"
+    );
 }

@@ -47,7 +47,10 @@ impl Protocol {
     }
     /// A subset for tests: N ∈ {200, 2000}, everything else as the paper.
     pub fn quick() -> Self {
-        Self { ns: vec![200, 2000], ..Self::paper() }
+        Self {
+            ns: vec![200, 2000],
+            ..Self::paper()
+        }
     }
 }
 
@@ -87,7 +90,14 @@ pub struct JobResult {
 }
 
 /// Mean BCE and accuracy (%) of every lane on a split (gathered once into `x`).
-fn evaluate(x: &BitBatch, split: &BitSplit, w: &[f32], r: f32, lanes: usize, buf: &mut Vec<f32>) -> Vec<(f64, f64)> {
+fn evaluate(
+    x: &BitBatch,
+    split: &BitSplit,
+    w: &[f32],
+    r: f32,
+    lanes: usize,
+    buf: &mut Vec<f32>,
+) -> Vec<(f64, f64)> {
     buf.resize(x.rows * LANES, 0.0);
     bits::forward(x, w, buf);
     let mut out = vec![(0.0, 0.0); lanes];
@@ -113,13 +123,19 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
         .map(|&lr| ("gd", OptimConfig::sgd(lr)))
         .chain(p.eg_lrs.iter().map(|&lr| ("eg", OptimConfig::eg(lr))))
         .collect();
-    assert!(specs.len() <= LANES, "at most {LANES} learning rates per job");
+    assert!(
+        specs.len() <= LANES,
+        "at most {LANES} learning rates per job"
+    );
     let lanes = specs.len();
     let init = task.init_weight() as f32;
-    let mut params: Vec<Param<f32>> =
-        (0..lanes).map(|_| Param::new("w", vec![1, n], vec![init; n], SignSpec::Free)).collect();
-    let mut opts: Vec<Optimizer<f32>> =
-        specs.iter().map(|(_, c)| Optimizer::new(c.clone()).expect("protocol configs are valid")).collect();
+    let mut params: Vec<Param<f32>> = (0..lanes)
+        .map(|_| Param::new("w", vec![1, n], vec![init; n], SignSpec::Free))
+        .collect();
+    let mut opts: Vec<Optimizer<f32>> = specs
+        .iter()
+        .map(|(_, c)| Optimizer::new(c.clone()).expect("protocol configs are valid"))
+        .collect();
     let mut w = vec![0f32; n * LANES];
     // Row by row, so both sides are walked sequentially.
     let interleave = |w: &mut [f32], params: &[Param<f32>]| {
@@ -146,7 +162,12 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
         let v = evaluate(&val_x, &data.val, w, r, lanes, &mut ebuf);
         let t = evaluate(&test_x, &data.test, w, r, lanes, &mut ebuf);
         for l in 0..lanes {
-            evals[l].push(Eval { val_loss: v[l].0, val_acc: v[l].1, test_loss: t[l].0, test_acc: t[l].1 });
+            evals[l].push(Eval {
+                val_loss: v[l].0,
+                val_acc: v[l].1,
+                test_loss: t[l].0,
+                test_acc: t[l].1,
+            });
         }
     };
     let mut order: Vec<usize> = (0..task.n_train).collect();
@@ -183,7 +204,12 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
         .iter()
         .zip(evals)
         .zip(params)
-        .map(|(((name, cfg), evals), p)| RunResult { optimizer: name, lr: cfg.lr, evals, final_weights: p.value })
+        .map(|(((name, cfg), evals), p)| RunResult {
+            optimizer: name,
+            lr: cfg.lr,
+            evals,
+            final_weights: p.value,
+        })
         .collect();
     JobResult { n, seed, runs }
 }
@@ -191,11 +217,16 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
 /// Runs every (N, seed) job in parallel on the current rayon pool.
 pub fn run_all(p: &Protocol, tick: &(dyn Fn() + Sync)) -> Vec<JobResult> {
     let jobs: Vec<(usize, u64)> =
-        p.ns.iter().flat_map(|&n| p.seeds.iter().map(move |&s| (n, s))).collect();
+        p.ns.iter()
+            .flat_map(|&n| p.seeds.iter().map(move |&s| (n, s)))
+            .collect();
     // Largest N first, so the long jobs start at once and the short ones fill the gaps.
     let mut jobs = jobs;
     jobs.sort_by_key(|&(n, _)| std::cmp::Reverse(n));
-    let mut out: Vec<JobResult> = jobs.par_iter().map(|&(n, s)| run_job(p, n, s, tick)).collect();
+    let mut out: Vec<JobResult> = jobs
+        .par_iter()
+        .map(|&(n, s)| run_job(p, n, s, tick))
+        .collect();
     out.sort_by_key(|j| (j.n, j.seed));
     out
 }
@@ -234,14 +265,21 @@ pub fn select(p: &Protocol, jobs: &[JobResult]) -> Vec<Row> {
         let runs_at = |lr: f64| -> Vec<&RunResult> {
             jobs.iter()
                 .filter(|j| j.n == n)
-                .flat_map(|j| j.runs.iter().filter(move |r| r.optimizer == opt && r.lr == lr))
+                .flat_map(|j| {
+                    j.runs
+                        .iter()
+                        .filter(move |r| r.optimizer == opt && r.lr == lr)
+                })
                 .collect()
         };
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let (lr, val_loss) = lrs
             .iter()
             .map(|&lr| {
-                let v: Vec<f64> = runs_at(lr).iter().map(|r| r.evals[final_idx].val_loss).collect();
+                let v: Vec<f64> = runs_at(lr)
+                    .iter()
+                    .map(|r| r.evals[final_idx].val_loss)
+                    .collect();
                 (lr, mean(&v))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -261,11 +299,24 @@ pub fn select(p: &Protocol, jobs: &[JobResult]) -> Vec<Row> {
             curve,
         }
     };
-    p.ns
-        .iter()
+    p.ns.iter()
         .map(|&n| {
-            let refs = REFERENCE.iter().find(|r| r.0 == n).copied().unwrap_or((n, f64::NAN, f64::NAN, f64::NAN, f64::NAN));
-            Row { n, gd: cell(n, "gd"), eg: cell(n, "eg"), paper_gd: refs.1, paper_eg: refs.2, reimpl_gd: refs.3, reimpl_eg: refs.4 }
+            let refs = REFERENCE.iter().find(|r| r.0 == n).copied().unwrap_or((
+                n,
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+            ));
+            Row {
+                n,
+                gd: cell(n, "gd"),
+                eg: cell(n, "eg"),
+                paper_gd: refs.1,
+                paper_eg: refs.2,
+                reimpl_gd: refs.3,
+                reimpl_eg: refs.4,
+            }
         })
         .collect()
 }
@@ -284,15 +335,34 @@ pub fn checks(rows: &[Row]) -> Vec<Check> {
     for r in rows {
         let gap = r.eg.test_acc_mean - r.gd.test_acc_mean;
         match r.n {
-            200 => out.push(Check { what: "N=200: |EG − GD| <= 3".into(), measured: gap.abs(), pass: gap.abs() <= 3.0 }),
-            2000 => out.push(Check { what: "N=2000: EG − GD >= 15".into(), measured: gap, pass: gap >= 15.0 }),
-            20_000 => out.push(Check { what: "N=20000: EG − GD >= 30".into(), measured: gap, pass: gap >= 30.0 }),
+            200 => out.push(Check {
+                what: "N=200: |EG − GD| <= 3".into(),
+                measured: gap.abs(),
+                pass: gap.abs() <= 3.0,
+            }),
+            2000 => out.push(Check {
+                what: "N=2000: EG − GD >= 15".into(),
+                measured: gap,
+                pass: gap >= 15.0,
+            }),
+            20_000 => out.push(Check {
+                what: "N=20000: EG − GD >= 30".into(),
+                measured: gap,
+                pass: gap >= 30.0,
+            }),
             _ => {}
         }
-        for (name, got, paper) in [("GD", r.gd.test_acc_mean, r.paper_gd), ("EG", r.eg.test_acc_mean, r.paper_eg)] {
+        for (name, got, paper) in [
+            ("GD", r.gd.test_acc_mean, r.paper_gd),
+            ("EG", r.eg.test_acc_mean, r.paper_eg),
+        ] {
             if paper.is_finite() {
                 let d = got - paper;
-                out.push(Check { what: format!("N={}: {name} within 6 points of the paper", r.n), measured: d, pass: d.abs() <= 6.0 });
+                out.push(Check {
+                    what: format!("N={}: {name} within 6 points of the paper", r.n),
+                    measured: d,
+                    pass: d.abs() <= 6.0,
+                });
             }
         }
     }
@@ -311,11 +381,18 @@ pub struct Summary {
 }
 
 /// Writes the run folder: metrics.jsonl, summary.json, final weights, plots and report.md.
-pub fn write_run(summary: &Summary, jobs: &[JobResult], dir: &std::path::Path) -> crate::error::Result<()> {
+pub fn write_run(
+    summary: &Summary,
+    jobs: &[JobResult],
+    dir: &std::path::Path,
+) -> crate::error::Result<()> {
     use crate::io::checkpoint::{self, Tensor};
     use crate::report::{Figure, Panel, PanelKind, Series, plot};
     let mut run = crate::io::RunDir::open(dir, false)?;
-    run.write_text("config.toml", &toml::to_string(&summary.protocol).expect("protocol serialises"))?;
+    run.write_text(
+        "config.toml",
+        &toml::to_string(&summary.protocol).expect("protocol serialises"),
+    )?;
     for j in jobs {
         for r in &j.runs {
             for (epoch, e) in r.evals.iter().enumerate() {
@@ -334,18 +411,37 @@ pub fn write_run(summary: &Summary, jobs: &[JobResult], dir: &std::path::Path) -
     let mut tensors = std::collections::BTreeMap::new();
     let selected = |row: &Row, opt: &str| if opt == "gd" { row.gd.lr } else { row.eg.lr };
     for row in &summary.rows {
-        let init = ROfK { n: row.n, ..summary.protocol.task }.init_weight() as f32;
-        tensors.insert(format!("n{}.init", row.n), Tensor { shape: vec![row.n], data: vec![init; row.n] });
+        let init = ROfK {
+            n: row.n,
+            ..summary.protocol.task
+        }
+        .init_weight() as f32;
+        tensors.insert(
+            format!("n{}.init", row.n),
+            Tensor {
+                shape: vec![row.n],
+                data: vec![init; row.n],
+            },
+        );
         for j in jobs.iter().filter(|j| j.n == row.n) {
             for r in j.runs.iter().filter(|r| r.lr == selected(row, r.optimizer)) {
                 let name = format!("n{}.seed{}.{}", j.n, j.seed, r.optimizer);
-                tensors.insert(name, Tensor { shape: vec![j.n], data: r.final_weights.clone() });
+                tensors.insert(
+                    name,
+                    Tensor {
+                        shape: vec![j.n],
+                        data: r.final_weights.clone(),
+                    },
+                );
             }
         }
     }
     let meta = std::collections::HashMap::from([(
         "about".to_string(),
-        format!("r-of-k final weights at the selected learning rates; inputs 0..{} are relevant", summary.protocol.task.k),
+        format!(
+            "r-of-k final weights at the selected learning rates; inputs 0..{} are relevant",
+            summary.protocol.task.k
+        ),
     )]);
     checkpoint::save(&run.file("weights.safetensors"), &tensors, meta)?;
 
@@ -361,8 +457,16 @@ pub fn write_run(summary: &Summary, jobs: &[JobResult], dir: &std::path::Path) -
                 x_label: "epoch".into(),
                 y_label: "test accuracy (%)".into(),
                 kind: PanelKind::Lines(vec![
-                    Series { name: format!("GD (lr {})", r.gd.lr), x: epochs.clone(), y: r.gd.curve.clone() },
-                    Series { name: format!("EG (lr {})", r.eg.lr), x: epochs.clone(), y: r.eg.curve.clone() },
+                    Series {
+                        name: format!("GD (lr {})", r.gd.lr),
+                        x: epochs.clone(),
+                        y: r.gd.curve.clone(),
+                    },
+                    Series {
+                        name: format!("EG (lr {})", r.eg.lr),
+                        x: epochs.clone(),
+                        y: r.eg.curve.clone(),
+                    },
                 ]),
             })
             .collect(),
@@ -380,15 +484,25 @@ pub fn write_run(summary: &Summary, jobs: &[JobResult], dir: &std::path::Path) -
                 y_label: "density".into(),
                 kind: PanelKind::Hist {
                     samples: vec![
-                        ("relevant".into(), w[..k].iter().map(|&v| v as f64).collect()),
-                        ("irrelevant".into(), w[k..].iter().map(|&v| v as f64).collect()),
+                        (
+                            "relevant".into(),
+                            w[..k].iter().map(|&v| v as f64).collect(),
+                        ),
+                        (
+                            "irrelevant".into(),
+                            w[k..].iter().map(|&v| v as f64).collect(),
+                        ),
                     ],
                     bins: 40,
                 },
             });
         }
     }
-    let hist = Figure { title: "r-of-k: final weights, relevant vs irrelevant inputs".into(), cols: summary.rows.len(), panels };
+    let hist = Figure {
+        title: "r-of-k: final weights, relevant vs irrelevant inputs".into(),
+        cols: summary.rows.len(),
+        panels,
+    };
     plot::save(&hist, &run.file("weights"))?;
     run.write_text("report.md", &report_markdown(summary))?;
     Ok(())
@@ -403,9 +517,19 @@ pub fn table_markdown(rows: &[Row]) -> String {
     for r in rows {
         s += &format!(
             "| {} | {} | {:.1} ({:.1}–{:.1}) | {} | {:.1} ({:.1}–{:.1}) | {} | {} | {} | {} |\n",
-            r.n, r.gd.lr, r.gd.test_acc_mean, r.gd.test_acc_min, r.gd.test_acc_max,
-            r.eg.lr, r.eg.test_acc_mean, r.eg.test_acc_min, r.eg.test_acc_max,
-            r.paper_gd, r.paper_eg, r.reimpl_gd, r.reimpl_eg,
+            r.n,
+            r.gd.lr,
+            r.gd.test_acc_mean,
+            r.gd.test_acc_min,
+            r.gd.test_acc_max,
+            r.eg.lr,
+            r.eg.test_acc_mean,
+            r.eg.test_acc_min,
+            r.eg.test_acc_max,
+            r.paper_gd,
+            r.paper_eg,
+            r.reimpl_gd,
+            r.reimpl_eg,
         );
     }
     s
@@ -417,13 +541,22 @@ fn report_markdown(s: &Summary) -> String {
          Single linear neuron, k = {k} relevant inputs, r = {r}, batch {b}, {e} epochs, seeds {seeds:?}. \
          Learning rates selected by the lowest final validation loss averaged over seeds; test accuracy \
          after {e1} epochs (the reference evaluates at the start of each epoch).\n\n",
-        k = s.protocol.task.k, r = s.protocol.task.r, b = s.protocol.batch, e = s.protocol.epochs,
-        seeds = s.protocol.seeds, e1 = s.protocol.epochs - 1,
+        k = s.protocol.task.k,
+        r = s.protocol.task.r,
+        b = s.protocol.batch,
+        e = s.protocol.epochs,
+        seeds = s.protocol.seeds,
+        e1 = s.protocol.epochs - 1,
     );
     out += &table_markdown(&s.rows);
     out += "\n## Checks (science.md E1)\n\n| check | measured | pass |\n|---|---|---|\n";
     for c in &s.checks {
-        out += &format!("| {} | {:.2} | {} |\n", c.what, c.measured, if c.pass { "yes" } else { "**no**" });
+        out += &format!(
+            "| {} | {:.2} | {} |\n",
+            c.what,
+            c.measured,
+            if c.pass { "yes" } else { "**no**" }
+        );
     }
     out += &format!(
         "\nWall time {:.1} s on {} threads.\n\n![accuracy](accuracy.png)\n\n![weights](weights.png)\n",

@@ -45,6 +45,7 @@ pub enum Potential {
     #[serde(rename = "pnorm")]
     PNorm { p: f64 },
     /// φ = Σ|w|ln|w|: exponentiated gradient (sign-preserving).
+    #[serde(rename = "negentropy", alias = "neg_entropy")]
     NegEntropy,
     /// φ = Σ w·asinh(w/β) − √(w²+β²) (Ghai et al. 2020).
     Hypentropy { beta: f64 },

@@ -23,10 +23,18 @@ impl MirrorMap for NegEntropy {
     /// ψ(0) is −∞ on the positive orthant and +∞ on the negative one: returns NaN for 0, which
     /// the analysis drops and counts.
     fn mirror(&self, w: f64) -> f64 {
-        if w == 0.0 { f64::NAN } else { w.signum() * (w.abs().ln() + 1.0) }
+        if w == 0.0 {
+            f64::NAN
+        } else {
+            w.signum() * (w.abs().ln() + 1.0)
+        }
     }
     fn inverse(&self, u: f64, sign: f64) -> f64 {
-        if sign == 0.0 { 0.0 } else { sign * (sign * u - 1.0).exp() }
+        if sign == 0.0 {
+            0.0
+        } else {
+            sign * (sign * u - 1.0).exp()
+        }
     }
     fn hessian(&self, w: f64) -> f64 {
         1.0 / w.abs()

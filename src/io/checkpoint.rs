@@ -14,7 +14,11 @@ pub struct Tensor {
 }
 
 /// Writes `tensors` (sorted by name) and `metadata` to `path`.
-pub fn save(path: &Path, tensors: &BTreeMap<String, Tensor>, metadata: HashMap<String, String>) -> Result<()> {
+pub fn save(
+    path: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    metadata: HashMap<String, String>,
+) -> Result<()> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, t)| {
@@ -47,10 +51,23 @@ pub fn load(path: &Path) -> Result<(BTreeMap<String, Tensor>, HashMap<String, St
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(Error::data(path, format!("tensor {name} is {:?}, expected F32", view.dtype())));
+            return Err(Error::data(
+                path,
+                format!("tensor {name} is {:?}, expected F32", view.dtype()),
+            ));
         }
-        let data = view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-        out.insert(name, Tensor { shape: view.shape().to_vec(), data });
+        let data = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        out.insert(
+            name,
+            Tensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
     }
     Ok((out, meta.metadata().clone().unwrap_or_default()))
 }
@@ -64,7 +81,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("w.safetensors");
         let mut t = BTreeMap::new();
-        t.insert("layers.0.weight".to_string(), Tensor { shape: vec![2, 3], data: vec![1., -2., 3., 4., 5e-20, 6.] });
+        t.insert(
+            "layers.0.weight".to_string(),
+            Tensor {
+                shape: vec![2, 3],
+                data: vec![1., -2., 3., 4., 5e-20, 6.],
+            },
+        );
         let meta = HashMap::from([("epoch".to_string(), "3".to_string())]);
         save(&p, &t, meta.clone()).unwrap();
         let (back, m) = load(&p).unwrap();

@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 
 /// Parses `text` (from `origin`) into `T`, turning serde's "unknown field" into a suggestion.
 pub fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {}", explain(&e.to_string()))))
+    toml::from_str(text)
+        .map_err(|e| Error::Config(format!("{origin}: {}", explain(&e.to_string()))))
 }
 
 /// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" with the nearest valid key.
@@ -14,9 +15,10 @@ fn explain(msg: &str) -> String {
         return msg.trim().to_string();
     };
     let key = rest.split('`').next().unwrap_or_default();
-    let candidates: Vec<&str> = rest.split("expected ").nth(1).map_or(vec![], |list| {
-        list.split('`').skip(1).step_by(2).collect()
-    });
+    let candidates: Vec<&str> = rest
+        .split("expected ")
+        .nth(1)
+        .map_or(vec![], |list| list.split('`').skip(1).step_by(2).collect());
     let nearest = candidates.iter().min_by_key(|c| levenshtein(key, c));
     let location = msg.lines().next().unwrap_or_default().trim();
     match nearest {
@@ -35,7 +37,11 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + (ca != *cb) as usize)
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -48,9 +54,13 @@ mod tests {
 
     #[test]
     fn misspelled_key_names_the_nearest() {
-        let err = parse::<crate::optim::OptimConfig>("lr = 0.1\nmomentun = 0.9\n", "x.toml").unwrap_err();
+        let err =
+            parse::<crate::optim::OptimConfig>("lr = 0.1\nmomentun = 0.9\n", "x.toml").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("`momentun`") && msg.contains("did you mean `momentum`"), "{msg}");
+        assert!(
+            msg.contains("`momentun`") && msg.contains("did you mean `momentum`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ impl RunDir {
             .truncate(!append)
             .open(&mp)
             .map_err(|e| Error::io(&mp, e))?;
-        Ok(Self { path: path.to_path_buf(), metrics: BufWriter::new(f) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            metrics: BufWriter::new(f),
+        })
     }
 
     pub fn file(&self, name: &str) -> PathBuf {
@@ -40,7 +43,9 @@ impl RunDir {
 
     /// Flushes the metrics so a crash keeps what was logged.
     pub fn flush(&mut self) -> Result<()> {
-        self.metrics.flush().map_err(|e| Error::io(self.file("metrics.jsonl"), e))
+        self.metrics
+            .flush()
+            .map_err(|e| Error::io(self.file("metrics.jsonl"), e))
     }
 
     pub fn write_text(&self, name: &str, text: &str) -> Result<PathBuf> {
@@ -50,6 +55,9 @@ impl RunDir {
     }
 
     pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf> {
-        self.write_text(name, &(serde_json::to_string_pretty(value).expect("serialisable") + "\n"))
+        self.write_text(
+            name,
+            &(serde_json::to_string_pretty(value).expect("serialisable") + "\n"),
+        )
     }
 }

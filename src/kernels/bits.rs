@@ -22,7 +22,12 @@ pub struct BitMatrix {
 impl BitMatrix {
     pub fn zeros(rows: usize, cols: usize) -> Self {
         let words = cols.div_ceil(64);
-        Self { rows, cols, words, data: vec![0; rows * words] }
+        Self {
+            rows,
+            cols,
+            words,
+            data: vec![0; rows * words],
+        }
     }
     pub fn set(&mut self, r: usize, c: usize, v: bool) {
         let w = &mut self.data[r * self.words + c / 64];
@@ -84,7 +89,11 @@ type NibbleTables = [[[f32; LANES]; 17]; 16];
 /// so those entries are never used, but the tables are built for whole words).
 #[inline(always)]
 fn lane_or_zero(w: &[f32], i: usize) -> [f32; LANES] {
-    if (i + 1) * LANES <= w.len() { w[i * LANES..(i + 1) * LANES].try_into().unwrap() } else { [0.0; LANES] }
+    if (i + 1) * LANES <= w.len() {
+        w[i * LANES..(i + 1) * LANES].try_into().unwrap()
+    } else {
+        [0.0; LANES]
+    }
 }
 
 #[inline(always)]
@@ -107,7 +116,10 @@ pub fn forward(x: &BitBatch, w: &[f32], out: &mut [f32]) {
         for (j, tj) in t.iter_mut().enumerate() {
             let base = wb * 64 + j * 4;
             for v in 1..16usize {
-                tj[v] = add(tj[v & (v - 1)], lane_or_zero(w, base + v.trailing_zeros() as usize));
+                tj[v] = add(
+                    tj[v & (v - 1)],
+                    lane_or_zero(w, base + v.trailing_zeros() as usize),
+                );
             }
         }
         for (s, &word) in x.words_of_block(wb).iter().enumerate() {
@@ -118,7 +130,12 @@ pub fn forward(x: &BitBatch, w: &[f32], out: &mut [f32]) {
             // Four independent sums hide the latency of the vector adds.
             let mut a = [look(0), look(1), look(2), look(3)];
             for j in (4..16).step_by(4) {
-                a = [add(a[0], look(j)), add(a[1], look(j + 1)), add(a[2], look(j + 2)), add(a[3], look(j + 3))];
+                a = [
+                    add(a[0], look(j)),
+                    add(a[1], look(j + 1)),
+                    add(a[2], look(j + 2)),
+                    add(a[3], look(j + 3)),
+                ];
             }
             let o: &mut [f32; LANES] = (&mut out[s * LANES..(s + 1) * LANES]).try_into().unwrap();
             *o = add(*o, add(add(a[0], a[1]), add(a[2], a[3])));
@@ -181,7 +198,9 @@ mod tests {
                 x.set(r, c, (r * 31 + c * 17) % 5 < 2);
             }
         }
-        let w: Vec<f32> = (0..cols * LANES).map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5).collect();
+        let w: Vec<f32> = (0..cols * LANES)
+            .map(|i| ((i * 37) % 101) as f32 / 101.0 - 0.5)
+            .collect();
         let sel = [3usize, 0, 8, 3];
         let mut out = vec![0.0; sel.len() * LANES];
         let mut batch = BitBatch::default();
@@ -189,7 +208,10 @@ mod tests {
         forward(&batch, &w, &mut out);
         for (s, &r) in sel.iter().enumerate() {
             for l in 0..LANES {
-                let want: f32 = (0..cols).filter(|&c| x.get(r, c)).map(|c| w[c * LANES + l]).sum();
+                let want: f32 = (0..cols)
+                    .filter(|&c| x.get(r, c))
+                    .map(|c| w[c * LANES + l])
+                    .sum();
                 assert!((out[s * LANES + l] - want).abs() < 1e-4);
             }
         }

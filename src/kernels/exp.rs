@@ -26,11 +26,9 @@ pub fn exp_f32(x: f32) -> f32 {
 
 /// Overwrites `v[i]` by `e^{v[i]}` (f32), AVX-512 when available.
 pub fn exp_inplace(v: &mut [f32]) {
-    crate::dispatch!(
-        for x in v.iter_mut() {
-            *x = exp_f32(*x);
-        }
-    )
+    crate::dispatch!(for x in v.iter_mut() {
+        *x = exp_f32(*x);
+    })
 }
 
 #[cfg(test)]

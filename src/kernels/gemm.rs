@@ -17,17 +17,33 @@ pub struct Operand<'a, T> {
 impl<'a, T> Operand<'a, T> {
     pub fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols, "operand size");
-        Self { data, rows, cols, transposed: false }
+        Self {
+            data,
+            rows,
+            cols,
+            transposed: false,
+        }
     }
     pub fn t(self) -> Self {
-        Self { transposed: !self.transposed, ..self }
+        Self {
+            transposed: !self.transposed,
+            ..self
+        }
     }
     fn shape(&self) -> (usize, usize) {
-        if self.transposed { (self.cols, self.rows) } else { (self.rows, self.cols) }
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
     }
     /// (column stride, row stride) of the logical (possibly transposed) matrix.
     fn strides(&self) -> (isize, isize) {
-        if self.transposed { (self.cols as isize, 1) } else { (1, self.cols as isize) }
+        if self.transposed {
+            (self.cols as isize, 1)
+        } else {
+            (1, self.cols as isize)
+        }
     }
 }
 
@@ -126,8 +142,16 @@ mod tests {
         let at = transpose(&a, m, k);
         let bt = transpose(&b, k, n);
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let oa = if ta { Operand::new(&at, k, m).t() } else { Operand::new(&a, m, k) };
-            let ob = if tb { Operand::new(&bt, n, k).t() } else { Operand::new(&b, k, n) };
+            let oa = if ta {
+                Operand::new(&at, k, m).t()
+            } else {
+                Operand::new(&a, m, k)
+            };
+            let ob = if tb {
+                Operand::new(&bt, n, k).t()
+            } else {
+                Operand::new(&b, k, n)
+            };
             let mut c = vec![1.0; m * n];
             matmul(&mut c, oa, ob, 1.0);
             for (x, y) in c.iter().zip(&want) {

@@ -29,7 +29,13 @@ impl Activation {
     #[inline(always)]
     fn df<T: Real>(self, y: T) -> T {
         match self {
-            Activation::Relu => if y > T::zero() { T::one() } else { T::zero() },
+            Activation::Relu => {
+                if y > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
             Activation::Tanh => T::one() - y * y,
             Activation::Sigmoid => y * (T::one() - y),
             Activation::Identity => T::one(),
@@ -42,10 +48,24 @@ impl<T: Real> Module<T> for Activation {
         let y = Mat::from_vec(x.rows, x.cols, x.data.iter().map(|&v| self.f(v)).collect());
         (y.clone(), vec![y])
     }
-    fn backward(&mut self, _x: &Mat<T>, saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+    fn backward(
+        &mut self,
+        _x: &Mat<T>,
+        saved: &Saved<T>,
+        dy: &Mat<T>,
+        need_dx: bool,
+    ) -> Option<Mat<T>> {
         need_dx.then(|| {
             let y = &saved[0];
-            Mat::from_vec(y.rows, y.cols, y.data.iter().zip(&dy.data).map(|(&y, &d)| self.df(y) * d).collect())
+            Mat::from_vec(
+                y.rows,
+                y.cols,
+                y.data
+                    .iter()
+                    .zip(&dy.data)
+                    .map(|(&y, &d)| self.df(y) * d)
+                    .collect(),
+            )
         })
     }
     fn params(&self) -> Vec<&Param<T>> {

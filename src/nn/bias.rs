@@ -35,14 +35,19 @@ pub enum Bias<T> {
 impl<T: Real> Bias<T> {
     /// Builds the bias of `n` units named `{name}.bias` with scale `b = 1/√fan_in`.
     pub fn new(kind: BiasKind, name: &str, n: usize, scale: f64, rng: &mut impl Rng) -> Self {
-        let p = |suffix: &str, v: Vec<T>| Param::new(format!("{name}.{suffix}"), vec![n], v, SignSpec::Free);
+        let p = |suffix: &str, v: Vec<T>| {
+            Param::new(format!("{name}.{suffix}"), vec![n], v, SignSpec::Free)
+        };
         match kind {
             BiasKind::None => Bias::None,
             BiasKind::Uniform => Bias::Trained(p("bias", uniform(n, -scale, scale, rng))),
             BiasKind::Zero => Bias::Trained(p("bias", vec![T::zero(); n])),
             BiasKind::Split => {
                 let a = 2f64.sqrt() * scale;
-                Bias::Split { pos: p("bias_pos", uniform(n, 0.0, a, rng)), neg: p("bias_neg", uniform(n, -a, 0.0, rng)) }
+                Bias::Split {
+                    pos: p("bias_pos", uniform(n, 0.0, a, rng)),
+                    neg: p("bias_neg", uniform(n, -a, 0.0, rng)),
+                }
             }
             BiasKind::Fixed(v) => Bias::Fixed(T::c(v)),
         }

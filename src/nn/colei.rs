@@ -30,8 +30,18 @@ impl<T: Real> ColEi<T> {
     /// A layer fed by `n_e` excitatory then `n_i` inhibitory units, initialised balanced:
     /// `W⁺_E ~ Exp(σ_E)`, `W⁺_I ~ Exp(σ_I)`, `σ_E = √(1/[((2π−1)/2π)(n_E + n_E²/n_I)])`,
     /// `σ_I = (n_E/n_I)·σ_E`, so every row has zero mean input in expectation.
-    pub fn balanced(name: &str, n_e: usize, n_i: usize, outputs: usize, bias: BiasKind, rng: &mut impl Rng) -> Self {
-        assert!(n_e > 0 && n_i > 0, "a balanced column-EI layer needs E and I inputs");
+    pub fn balanced(
+        name: &str,
+        n_e: usize,
+        n_i: usize,
+        outputs: usize,
+        bias: BiasKind,
+        rng: &mut impl Rng,
+    ) -> Self {
+        assert!(
+            n_e > 0 && n_i > 0,
+            "a balanced column-EI layer needs E and I inputs"
+        );
         let tau = std::f64::consts::TAU;
         let (ne, ni) = (n_e as f64, n_i as f64);
         let sigma_e = (1.0 / (((tau - 1.0) / tau) * (ne + ne * ne / ni))).sqrt();
@@ -47,7 +57,12 @@ impl<T: Real> ColEi<T> {
         let mut sign = vec![T::one(); n_e];
         sign.extend(vec![-T::one(); n_i]);
         Self {
-            weight: Param::new(format!("{name}.weight_pos"), vec![outputs, inputs], w, SignSpec::NonNegative),
+            weight: Param::new(
+                format!("{name}.weight_pos"),
+                vec![outputs, inputs],
+                w,
+                SignSpec::NonNegative,
+            ),
             bias: Bias::new(bias, name, outputs, 1.0 / (inputs as f64).sqrt(), rng),
             input_sign: sign,
         }
@@ -55,13 +70,29 @@ impl<T: Real> ColEi<T> {
 
     /// The first layer on non-negative pixels: all inputs excitatory, `W⁺ ~ Exp(√(1/d))`, and a
     /// bias `−d·σ·pixel_mean` that centres the pre-activations.
-    pub fn first_layer(name: &str, d: usize, outputs: usize, pixel_mean: f64, rng: &mut impl Rng) -> Self {
+    pub fn first_layer(
+        name: &str,
+        d: usize,
+        outputs: usize,
+        pixel_mean: f64,
+        rng: &mut impl Rng,
+    ) -> Self {
         let sigma = (1.0 / d as f64).sqrt();
         let w = Init::Exponential { scale: sigma }.sample(outputs, d, rng);
         let b = vec![T::c(-(d as f64) * sigma * pixel_mean); outputs];
         Self {
-            weight: Param::new(format!("{name}.weight_pos"), vec![outputs, d], w, SignSpec::NonNegative),
-            bias: Bias::Trained(Param::new(format!("{name}.bias"), vec![outputs], b, SignSpec::Free)),
+            weight: Param::new(
+                format!("{name}.weight_pos"),
+                vec![outputs, d],
+                w,
+                SignSpec::NonNegative,
+            ),
+            bias: Bias::Trained(Param::new(
+                format!("{name}.bias"),
+                vec![outputs],
+                b,
+                SignSpec::Free,
+            )),
             input_sign: vec![T::one(); d],
         }
     }
@@ -69,7 +100,13 @@ impl<T: Real> ColEi<T> {
     /// The mean row sum of the effective matrix `W⁺·D` (≈ 0 when balanced).
     pub fn mean_row_sum(&self) -> f64 {
         let cols = self.input_sign.len();
-        let total: f64 = self.weight.value.iter().enumerate().map(|(i, w)| (*w * self.input_sign[i % cols]).f64()).sum();
+        let total: f64 = self
+            .weight
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (*w * self.input_sign[i % cols]).f64())
+            .sum();
         total / self.weight.shape[0] as f64
     }
 
@@ -86,13 +123,24 @@ impl<T: Real> ColEi<T> {
 
 impl<T: Real> Module<T> for ColEi<T> {
     fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
-        assert_eq!(x.cols, self.input_sign.len(), "{}: input width", self.weight.name);
+        assert_eq!(
+            x.cols,
+            self.input_sign.len(),
+            "{}: input width",
+            self.weight.name
+        );
         let xs = self.signed_input(x);
         let mut y = x_wt(&xs, &self.weight.value, self.weight.shape[0]);
         self.bias.add_to(&mut y);
         (y, vec![xs])
     }
-    fn backward(&mut self, _x: &Mat<T>, saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+    fn backward(
+        &mut self,
+        _x: &Mat<T>,
+        saved: &Saved<T>,
+        dy: &Mat<T>,
+        need_dx: bool,
+    ) -> Option<Mat<T>> {
         acc_dyt_x(&mut self.weight.grad, dy, &saved[0], T::one());
         self.bias.backward(dy);
         need_dx.then(|| {

@@ -49,25 +49,46 @@ impl<T: Real> Dann<T> {
         bias: BiasKind,
         rng: &mut impl Rng,
     ) -> Self {
-        assert!(n_e > 0 && n_i > 0 && d > 0, "DANN layer sizes must be positive");
+        assert!(
+            n_e > 0 && n_i > 0 && d > 0,
+            "DANN layer sizes must be positive"
+        );
         let tau = std::f64::consts::TAU;
         let df = d as f64;
-        let sigma = if after_relu { (tau / (df * (tau - 1.0))).sqrt() } else { (1.0 / (2.0 * df)).sqrt() };
+        let sigma = if after_relu {
+            (tau / (df * (tau - 1.0))).sqrt()
+        } else {
+            (1.0 / (2.0 * df)).sqrt()
+        };
         let w_ee: Vec<T> = Init::Exponential { scale: sigma }.sample(n_e, d, rng);
         let (w_ie, w_ei) = if n_i == 1 {
-            let mean: Vec<T> = (0..d).map(|c| (0..n_e).map(|r| w_ee[r * d + c]).sum::<T>() / T::c(n_e as f64)).collect();
+            let mean: Vec<T> = (0..d)
+                .map(|c| (0..n_e).map(|r| w_ee[r * d + c]).sum::<T>() / T::c(n_e as f64))
+                .collect();
             (mean, vec![T::one(); n_e])
         } else {
-            (Init::Exponential { scale: sigma }.sample(n_i, d, rng), vec![T::c(1.0 / n_i as f64); n_e * n_i])
+            (
+                Init::Exponential { scale: sigma }.sample(n_i, d, rng),
+                vec![T::c(1.0 / n_i as f64); n_e * n_i],
+            )
         };
-        let nn = |s: &str, shape: Vec<usize>, v: Vec<T>| Param::new(format!("{name}.{s}"), shape, v, SignSpec::NonNegative);
+        let nn = |s: &str, shape: Vec<usize>, v: Vec<T>| {
+            Param::new(format!("{name}.{s}"), shape, v, SignSpec::NonNegative)
+        };
         let alpha0 = T::c(((tau - 1.0) / df).sqrt().ln());
         Self {
             w_ee: nn("w_ee", vec![n_e, d], w_ee),
             w_ie: nn("w_ie", vec![n_i, d], w_ie),
             w_ei: nn("w_ei", vec![n_e, n_i], w_ei),
             gain: divisive.then(|| nn("g", vec![n_e], vec![T::one(); n_e])),
-            alpha: divisive.then(|| Param::new(format!("{name}.alpha"), vec![n_i], vec![alpha0; n_i], SignSpec::Free)),
+            alpha: divisive.then(|| {
+                Param::new(
+                    format!("{name}.alpha"),
+                    vec![n_i],
+                    vec![alpha0; n_i],
+                    SignSpec::Free,
+                )
+            }),
             bias: Bias::new(bias, name, n_e, 1.0 / df.sqrt(), rng),
             corrections: true,
         }
@@ -86,11 +107,23 @@ impl<T: Real> Dann<T> {
     /// The mean row sum of the effective matrix `W_EE − W_EI·W_IE` (≈ 0 at initialisation).
     pub fn mean_row_sum(&self) -> f64 {
         let (ne, ni, d) = (self.n_e(), self.n_i(), self.inputs());
-        let ie_sums: Vec<f64> = (0..ni).map(|k| self.w_ie.value[k * d..(k + 1) * d].iter().map(|v| v.f64()).sum()).collect();
+        let ie_sums: Vec<f64> = (0..ni)
+            .map(|k| {
+                self.w_ie.value[k * d..(k + 1) * d]
+                    .iter()
+                    .map(|v| v.f64())
+                    .sum()
+            })
+            .collect();
         let total: f64 = (0..ne)
             .map(|j| {
-                let ee: f64 = self.w_ee.value[j * d..(j + 1) * d].iter().map(|v| v.f64()).sum();
-                ee - (0..ni).map(|k| self.w_ei.value[j * ni + k].f64() * ie_sums[k]).sum::<f64>()
+                let ee: f64 = self.w_ee.value[j * d..(j + 1) * d]
+                    .iter()
+                    .map(|v| v.f64())
+                    .sum();
+                ee - (0..ni)
+                    .map(|k| self.w_ei.value[j * ni + k].f64() * ie_sums[k])
+                    .sum::<f64>()
             })
             .sum();
         total / ne as f64
@@ -116,7 +149,12 @@ impl<T: Real> Module<T> for Dann<T> {
         let z_e = x_wt(x, &self.w_ee.value, ne);
         let z_i = x_wt(x, &self.w_ie.value, ni);
         let mut zhat = z_e;
-        matmul_acc(&mut zhat.data, z_i.op(), Operand::new(&self.w_ei.value, ne, ni).t(), -T::one());
+        matmul_acc(
+            &mut zhat.data,
+            z_i.op(),
+            Operand::new(&self.w_ei.value, ne, ni).t(),
+            -T::one(),
+        );
         let Some(gain) = &self.gain else {
             let mut z = zhat;
             self.bias.add_to(&mut z);
@@ -124,7 +162,12 @@ impl<T: Real> Module<T> for Dann<T> {
         };
         let a = self.scaled_inhibition(&z_i);
         let mut gamma = Mat::zeros(x.rows, ne);
-        matmul(&mut gamma.data, a.op(), Operand::new(&self.w_ei.value, ne, ni).t(), T::zero());
+        matmul(
+            &mut gamma.data,
+            a.op(),
+            Operand::new(&self.w_ei.value, ne, ni).t(),
+            T::zero(),
+        );
         gamma.data.iter_mut().for_each(|v| *v += T::c(GAMMA_EPS));
         let mut z = Mat::zeros(x.rows, ne);
         for (i, zi) in z.data.iter_mut().enumerate() {
@@ -134,11 +177,21 @@ impl<T: Real> Module<T> for Dann<T> {
         (z, vec![z_i, zhat, gamma])
     }
 
-    fn backward(&mut self, x: &Mat<T>, saved: &Saved<T>, dz: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+    fn backward(
+        &mut self,
+        x: &Mat<T>,
+        saved: &Saved<T>,
+        dz: &Mat<T>,
+        need_dx: bool,
+    ) -> Option<Mat<T>> {
         let (ne, ni, d) = (self.n_e(), self.n_i(), self.inputs());
         let (c_ie, c_ei, c_alpha) = if self.corrections {
             let sq = (ne as f64).sqrt();
-            (T::c(1.0 / sq), T::c(1.0 / d as f64), T::c(1.0 / (sq * d as f64)))
+            (
+                T::c(1.0 / sq),
+                T::c(1.0 / d as f64),
+                T::c(1.0 / (sq * d as f64)),
+            )
         } else {
             (T::one(), T::one(), T::one())
         };
@@ -154,7 +207,8 @@ impl<T: Real> Module<T> for Dann<T> {
                 for s in 0..dz.rows {
                     for j in 0..ne {
                         let i = s * ne + j;
-                        let (g, h, gm, d) = (gain.value[j], zhat.data[i], gamma.data[i], dz.data[i]);
+                        let (g, h, gm, d) =
+                            (gain.value[j], zhat.data[i], gamma.data[i], dz.data[i]);
                         gain.grad[j] += d * h / gm;
                         dzhat.data[i] = d * g / gm;
                         dgamma.data[i] = -d * g * h / (gm * gm);
@@ -185,7 +239,12 @@ impl<T: Real> Module<T> for Dann<T> {
         acc_dyt_x(&mut self.w_ie.grad, &dz_i, x, c_ie);
         need_dx.then(|| {
             let mut dx = dy_w(&dzhat, &self.w_ee.value, d);
-            matmul_acc(&mut dx.data, dz_i.op(), Operand::new(&self.w_ie.value, ni, d), T::one());
+            matmul_acc(
+                &mut dx.data,
+                dz_i.op(),
+                Operand::new(&self.w_ie.value, ni, d),
+                T::one(),
+            );
             dx
         })
     }

@@ -20,18 +20,31 @@ pub enum Fan {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Init {
     /// N(0, std²).
-    Normal { #[serde(default = "one")] gain: f64, #[serde(default)] fan: Fan },
+    Normal {
+        #[serde(default = "one")]
+        gain: f64,
+        #[serde(default)]
+        fan: Fan,
+    },
     /// U(−√3·std, √3·std) (PyTorch's default is gain 1/√3).
-    Uniform { #[serde(default = "one")] gain: f64, #[serde(default)] fan: Fan },
+    Uniform {
+        #[serde(default = "one")]
+        gain: f64,
+        #[serde(default)]
+        fan: Fan,
+    },
     /// Every weight equal to `value`.
     Constant { value: f64 },
     /// Exponential with mean `scale` (non-negative magnitudes of Dale's-law layers).
     Exponential { scale: f64 },
     /// |w| log-normal with arithmetic mean/sd ratio ρ and E[w²] = std², times a Rademacher sign.
     SignedLogNormal {
-        #[serde(default = "ratio")] ratio: f64,
-        #[serde(default = "one")] gain: f64,
-        #[serde(default)] fan: Fan,
+        #[serde(default = "ratio")]
+        ratio: f64,
+        #[serde(default = "one")]
+        gain: f64,
+        #[serde(default)]
+        fan: Fan,
     },
 }
 
@@ -44,7 +57,10 @@ fn ratio() -> f64 {
 
 impl Default for Init {
     fn default() -> Self {
-        Init::Uniform { gain: 1.0 / 3f64.sqrt(), fan: Fan::In }
+        Init::Uniform {
+            gain: 1.0 / 3f64.sqrt(),
+            fan: Fan::In,
+        }
     }
 }
 
@@ -52,18 +68,25 @@ impl Default for Init {
 pub fn signed_lognormal_params(std: f64, ratio: f64) -> (f64, f64) {
     let s = std / (1.0 + ratio * ratio).sqrt();
     let (m, v) = (ratio * s, s * s);
-    ((m * m / (m * m + v).sqrt()).ln(), (1.0 + v / (m * m)).ln().sqrt())
+    (
+        (m * m / (m * m + v).sqrt()).ln(),
+        (1.0 + v / (m * m)).ln().sqrt(),
+    )
 }
 
 impl Init {
     pub fn validate(&self) -> Result<(), String> {
         let bad = |what: &str, v: f64| Err(format!("init {what} must be > 0 (got {v})"));
         match *self {
-            Init::Normal { gain, .. } | Init::Uniform { gain, .. } if gain <= 0.0 => bad("gain", gain),
+            Init::Normal { gain, .. } | Init::Uniform { gain, .. } if gain <= 0.0 => {
+                bad("gain", gain)
+            }
             Init::Exponential { scale } if scale <= 0.0 => bad("scale", scale),
             Init::SignedLogNormal { ratio, .. } if ratio <= 0.0 => bad("ratio", ratio),
             Init::SignedLogNormal { gain, .. } if gain <= 0.0 => bad("gain", gain),
-            Init::Constant { value } if !value.is_finite() => Err("init value must be finite".into()),
+            Init::Constant { value } if !value.is_finite() => {
+                Err("init value must be finite".into())
+            }
             _ => Ok(()),
         }
     }
@@ -71,7 +94,9 @@ impl Init {
     /// Draws a `rows × cols` (fan-out × fan-in) matrix.
     pub fn sample<T: Real>(&self, rows: usize, cols: usize, rng: &mut impl Rng) -> Vec<T> {
         let n = rows * cols;
-        let std_of = |gain: f64, fan: Fan| gain / ((if fan == Fan::In { cols } else { rows }).max(1) as f64).sqrt();
+        let std_of = |gain: f64, fan: Fan| {
+            gain / ((if fan == Fan::In { cols } else { rows }).max(1) as f64).sqrt()
+        };
         match *self {
             Init::Normal { gain, fan } => {
                 let d = Normal::new(0.0, std_of(gain, fan)).expect("positive std");
@@ -120,8 +145,12 @@ mod tests {
         let (mu, sigma) = signed_lognormal_params(0.02, 1.5);
         assert!((mu + 4.2797).abs() < 1e-4, "{mu}");
         assert!((sigma - 0.6064).abs() < 1e-4, "{sigma}");
-        let w: Vec<f64> = Init::SignedLogNormal { ratio: 1.5, gain: 1.0, fan: Fan::In }
-            .sample(400, 2500, &mut crate::rng::named(0, "t"));
+        let w: Vec<f64> = Init::SignedLogNormal {
+            ratio: 1.5,
+            gain: 1.0,
+            fan: Fan::In,
+        }
+        .sample(400, 2500, &mut crate::rng::named(0, "t"));
         let ms = w.iter().map(|x| x * x).sum::<f64>() / w.len() as f64;
         assert!((ms.sqrt() - 0.02).abs() < 2e-4, "rms {}", ms.sqrt());
         let neg = w.iter().filter(|x| **x < 0.0).count() as f64 / w.len() as f64;
@@ -131,10 +160,18 @@ mod tests {
     #[test]
     fn scales_follow_the_fan() {
         let mut rng = crate::rng::named(0, "t");
-        let w: Vec<f64> = Init::Normal { gain: 1.0, fan: Fan::In }.sample(200, 400, &mut rng);
+        let w: Vec<f64> = Init::Normal {
+            gain: 1.0,
+            fan: Fan::In,
+        }
+        .sample(200, 400, &mut rng);
         let sd = (w.iter().map(|x| x * x).sum::<f64>() / w.len() as f64).sqrt();
         assert!((sd - 0.05).abs() < 1e-3);
-        let u: Vec<f64> = Init::Uniform { gain: 1.0, fan: Fan::Out }.sample(100, 400, &mut rng);
+        let u: Vec<f64> = Init::Uniform {
+            gain: 1.0,
+            fan: Fan::Out,
+        }
+        .sample(100, 400, &mut rng);
         assert!(u.iter().all(|x| x.abs() <= 3f64.sqrt() * 0.1 + 1e-12));
         let e: Vec<f64> = Init::Exponential { scale: 0.3 }.sample(100, 100, &mut rng);
         let mean = e.iter().sum::<f64>() / e.len() as f64;

@@ -15,11 +15,29 @@ pub struct Linear<T> {
 }
 
 impl<T: Real> Linear<T> {
-    pub fn new(name: &str, inputs: usize, outputs: usize, init: Init, bias: BiasKind, rng: &mut impl Rng) -> Self {
+    pub fn new(
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        init: Init,
+        bias: BiasKind,
+        rng: &mut impl Rng,
+    ) -> Self {
         let w = init.sample(outputs, inputs, rng);
         Self {
-            weight: Param::new(format!("{name}.weight"), vec![outputs, inputs], w, SignSpec::Free),
-            bias: Bias::new(bias, name, outputs, 1.0 / (inputs.max(1) as f64).sqrt(), rng),
+            weight: Param::new(
+                format!("{name}.weight"),
+                vec![outputs, inputs],
+                w,
+                SignSpec::Free,
+            ),
+            bias: Bias::new(
+                bias,
+                name,
+                outputs,
+                1.0 / (inputs.max(1) as f64).sqrt(),
+                rng,
+            ),
         }
     }
     pub fn outputs(&self) -> usize {
@@ -33,7 +51,12 @@ impl<T: Real> Linear<T> {
 /// `y = x·Wᵀ` into a new matrix (W is out × in).
 pub(crate) fn x_wt<T: Real>(x: &Mat<T>, w: &[T], outputs: usize) -> Mat<T> {
     let mut y = Mat::zeros(x.rows, outputs);
-    matmul(&mut y.data, x.op(), crate::kernels::gemm::Operand::new(w, outputs, x.cols).t(), T::zero());
+    matmul(
+        &mut y.data,
+        x.op(),
+        crate::kernels::gemm::Operand::new(w, outputs, x.cols).t(),
+        T::zero(),
+    );
     y
 }
 
@@ -45,7 +68,12 @@ pub(crate) fn acc_dyt_x<T: Real>(gw: &mut [T], dy: &Mat<T>, x: &Mat<T>, scale: T
 /// `dx = dy·W` (W is out × in).
 pub(crate) fn dy_w<T: Real>(dy: &Mat<T>, w: &[T], inputs: usize) -> Mat<T> {
     let mut dx = Mat::zeros(dy.rows, inputs);
-    matmul(&mut dx.data, dy.op(), crate::kernels::gemm::Operand::new(w, dy.cols, inputs), T::zero());
+    matmul(
+        &mut dx.data,
+        dy.op(),
+        crate::kernels::gemm::Operand::new(w, dy.cols, inputs),
+        T::zero(),
+    );
     dx
 }
 
@@ -56,7 +84,13 @@ impl<T: Real> Module<T> for Linear<T> {
         self.bias.add_to(&mut y);
         (y, vec![])
     }
-    fn backward(&mut self, x: &Mat<T>, _saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>> {
+    fn backward(
+        &mut self,
+        x: &Mat<T>,
+        _saved: &Saved<T>,
+        dy: &Mat<T>,
+        need_dx: bool,
+    ) -> Option<Mat<T>> {
         acc_dyt_x(&mut self.weight.grad, dy, x, T::one());
         self.bias.backward(dy);
         need_dx.then(|| dy_w(dy, &self.weight.value, self.inputs()))
@@ -72,4 +106,3 @@ impl<T: Real> Module<T> for Linear<T> {
         v
     }
 }
-

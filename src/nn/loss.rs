@@ -12,7 +12,11 @@ pub fn bce_with_logits<T: Real>(z: T, y: T) -> (T, T) {
     let one = T::one();
     let e = (-z.abs()).exp();
     let loss = (if z > zero { z } else { zero }) - z * y + e.ln_1p();
-    let sig = if z >= zero { one / (one + e) } else { e / (one + e) };
+    let sig = if z >= zero {
+        one / (one + e)
+    } else {
+        e / (one + e)
+    };
     (loss, sig - y)
 }
 
@@ -41,7 +45,11 @@ pub fn softmax_cross_entropy<T: Real>(
     let c = logits.cols;
     let weight = |i: usize| mask.map_or(T::one(), |m| m[i]);
     let total_w: T = (0..logits.rows).map(weight).sum();
-    let denom = if total_w > T::zero() { total_w } else { T::one() };
+    let denom = if total_w > T::zero() {
+        total_w
+    } else {
+        T::one()
+    };
     let eps = T::c(smoothing);
     let off = eps / T::c(c as f64);
     let mut total = T::zero();
@@ -54,7 +62,12 @@ pub fn softmax_cross_entropy<T: Real>(
         let lse = m + sum.ln();
         let mut li = T::zero();
         for k in 0..c {
-            let target = off + if k == labels[i] as usize { T::one() - eps } else { T::zero() };
+            let target = off
+                + if k == labels[i] as usize {
+                    T::one() - eps
+                } else {
+                    T::zero()
+                };
             li -= target * (z[k] - lse);
             g[k] = w * ((z[k] - lse).exp() - target) / denom;
         }
@@ -67,7 +80,11 @@ pub fn softmax_cross_entropy<T: Real>(
 pub fn mse<T: Real>(pred: &Mat<T>, target: &[T], mask: Option<&[T]>, grad: &mut Mat<T>) -> T {
     let m = |i: usize| mask.map_or(T::one(), |m| m[i]);
     let total_m: T = (0..pred.data.len()).map(m).sum();
-    let denom = if total_m > T::zero() { total_m } else { T::one() };
+    let denom = if total_m > T::zero() {
+        total_m
+    } else {
+        T::one()
+    };
     let mut total = T::zero();
     for (i, (&p, g)) in pred.data.iter().zip(grad.data.iter_mut()).enumerate() {
         let d = p - target[i];

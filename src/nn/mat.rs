@@ -13,7 +13,11 @@ pub struct Mat<T> {
 
 impl<T: Real> Mat<T> {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![T::zero(); rows * cols] }
+        Self {
+            rows,
+            cols,
+            data: vec![T::zero(); rows * cols],
+        }
     }
     pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Self {
         assert_eq!(data.len(), rows * cols, "matrix data length");

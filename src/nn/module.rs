@@ -15,7 +15,13 @@ pub trait Module<T: Real> {
     /// `y = f(x)`, with what the backward pass needs.
     fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>);
     /// Adds ∂L/∂θ to every parameter's gradient; returns ∂L/∂x when `need_dx`.
-    fn backward(&mut self, x: &Mat<T>, saved: &Saved<T>, dy: &Mat<T>, need_dx: bool) -> Option<Mat<T>>;
+    fn backward(
+        &mut self,
+        x: &Mat<T>,
+        saved: &Saved<T>,
+        dy: &Mat<T>,
+        need_dx: bool,
+    ) -> Option<Mat<T>>;
     fn params(&self) -> Vec<&Param<T>>;
     fn params_mut(&mut self) -> Vec<&mut Param<T>>;
 }

@@ -30,7 +30,14 @@ impl<T: Real> Param<T> {
     pub fn new(name: impl Into<String>, shape: Vec<usize>, value: Vec<T>, sign: SignSpec) -> Self {
         let n: usize = shape.iter().product();
         assert_eq!(n, value.len(), "parameter shape and value length differ");
-        Self { name: name.into(), shape, grad: vec![T::zero(); n], value, sign, mask: None }
+        Self {
+            name: name.into(),
+            shape,
+            grad: vec![T::zero(); n],
+            value,
+            sign,
+            mask: None,
+        }
     }
     pub fn len(&self) -> usize {
         self.value.len()
@@ -44,7 +51,11 @@ impl<T: Real> Param<T> {
     /// Zeroes pruned entries of the value (`grad = false`) or of the gradient (`grad = true`).
     pub fn apply_mask(&mut self, grad: bool) {
         if let Some(mask) = &self.mask {
-            let v = if grad { &mut self.grad } else { &mut self.value };
+            let v = if grad {
+                &mut self.grad
+            } else {
+                &mut self.value
+            };
             for (x, &keep) in v.iter_mut().zip(mask) {
                 if !keep {
                     *x = T::zero();

@@ -50,7 +50,10 @@ pub struct Sequential<T> {
 impl<T: Real> Sequential<T> {
     /// The output, and the tape for [`Sequential::backward`].
     pub fn forward(&self, x: Mat<T>) -> (Mat<T>, Tape<T>) {
-        let mut tape = Tape { inputs: Vec::with_capacity(self.layers.len()), saved: Vec::with_capacity(self.layers.len()) };
+        let mut tape = Tape {
+            inputs: Vec::with_capacity(self.layers.len()),
+            saved: Vec::with_capacity(self.layers.len()),
+        };
         let mut h = x;
         for layer in &self.layers {
             let (y, saved) = layer.module().forward(&h);
@@ -71,7 +74,10 @@ impl<T: Real> Sequential<T> {
         let mut d = dout;
         let n = self.layers.len();
         for (i, layer) in self.layers.iter_mut().enumerate().rev() {
-            match layer.module_mut().backward(&tape.inputs[i], &tape.saved[i], &d, i > 0) {
+            match layer
+                .module_mut()
+                .backward(&tape.inputs[i], &tape.saved[i], &d, i > 0)
+            {
                 Some(dx) => d = dx,
                 None => debug_assert_eq!(i, 0, "only the first of {n} layers skips ∂x"),
             }
@@ -79,10 +85,16 @@ impl<T: Real> Sequential<T> {
     }
 
     pub fn params(&self) -> Vec<&Param<T>> {
-        self.layers.iter().flat_map(|l| l.module().params()).collect()
+        self.layers
+            .iter()
+            .flat_map(|l| l.module().params())
+            .collect()
     }
     pub fn params_mut(&mut self) -> Vec<&mut Param<T>> {
-        self.layers.iter_mut().flat_map(|l| l.module_mut().params_mut()).collect()
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.module_mut().params_mut())
+            .collect()
     }
     pub fn zero_grad(&mut self) {
         for p in self.params_mut() {

@@ -36,7 +36,12 @@ pub struct Adam {
 
 impl Default for Adam {
     fn default() -> Self {
-        Self { beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false }
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            amsgrad: false,
+        }
     }
 }
 
@@ -55,8 +60,16 @@ pub fn sgd_coeffs<T: Real>(
     nonneg: bool,
 ) -> SgdCoeffs<T> {
     let pick = |m: DecayMode| T::c(if decay == m { wd } else { 0.0 });
-    let (mom_buf, mom_d) = if first { (0.0, 1.0) } else { (momentum, 1.0 - dampening) };
-    let (dir_d, dir_buf) = if nesterov { (1.0, momentum) } else { (0.0, 1.0) };
+    let (mom_buf, mom_d) = if first {
+        (0.0, 1.0)
+    } else {
+        (momentum, 1.0 - dampening)
+    };
+    let (dir_d, dir_buf) = if nesterov {
+        (1.0, momentum)
+    } else {
+        (0.0, 1.0)
+    };
     SgdCoeffs {
         grad_scale: T::c(grad_scale),
         wd_w: pick(DecayMode::Coupled),

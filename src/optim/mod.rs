@@ -16,8 +16,8 @@ pub use direction::{Adam, DecayMode};
 pub use schedule::Schedule;
 
 use crate::geometry::Potential;
-use crate::kernels::update::{adam_step, sgd_step};
 use crate::kernels::Real;
+use crate::kernels::update::{adam_step, sgd_step};
 use crate::nn::{Param, SignSpec};
 use serde::{Deserialize, Serialize};
 
@@ -92,39 +92,61 @@ impl Default for OptimConfig {
 impl OptimConfig {
     /// Plain SGD at `lr`.
     pub fn sgd(lr: f64) -> Self {
-        Self { lr, ..Self::default() }
+        Self {
+            lr,
+            ..Self::default()
+        }
     }
     /// SGD-EG (negative entropy, signed weight decay) at `lr`.
     pub fn eg(lr: f64) -> Self {
-        Self { lr, potential: Potential::NegEntropy, ..Self::default() }
+        Self {
+            lr,
+            potential: Potential::NegEntropy,
+            ..Self::default()
+        }
     }
 
     /// Checks every field before any work starts; the message names the field and the fix.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(format!("optimizer.lr must be a positive number (got {})", self.lr));
+            return Err(format!(
+                "optimizer.lr must be a positive number (got {})",
+                self.lr
+            ));
         }
-        for (name, v) in [("momentum", self.momentum), ("weight_decay", self.weight_decay)] {
+        for (name, v) in [
+            ("momentum", self.momentum),
+            ("weight_decay", self.weight_decay),
+        ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("optimizer.{name} must be >= 0 (got {v})"));
             }
         }
         if !(0.0..=1.0).contains(&self.dampening) {
-            return Err(format!("optimizer.dampening must be in [0, 1] (got {})", self.dampening));
+            return Err(format!(
+                "optimizer.dampening must be in [0, 1] (got {})",
+                self.dampening
+            ));
         }
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return Err("optimizer.nesterov needs momentum > 0 and dampening = 0".into());
         }
-        self.potential.validate().map_err(|e| format!("optimizer.potential: {e}"))?;
+        self.potential
+            .validate()
+            .map_err(|e| format!("optimizer.potential: {e}"))?;
         if self.unsigned_eg && self.potential != Potential::NegEntropy {
-            return Err("optimizer.unsigned_eg is an ablation of EG: set potential = \
+            return Err(
+                "optimizer.unsigned_eg is an ablation of EG: set potential = \
                         { kind = \"negentropy\" }"
-                .into());
+                    .into(),
+            );
         }
         if let Some(t) = self.sign_freeze
             && !(t > 0.0 && t.is_finite())
         {
-            return Err(format!("optimizer.sign_freeze must be > 0, e.g. 1e-18 (got {t})"));
+            return Err(format!(
+                "optimizer.sign_freeze must be > 0, e.g. 1e-18 (got {t})"
+            ));
         }
         if let Some(c) = self.clip_norm
             && !(c > 0.0)
@@ -138,7 +160,10 @@ impl OptimConfig {
             if self.momentum != 0.0 {
                 return Err("optimizer.momentum has no effect with adam: remove one".into());
             }
-            if !matches!(self.weight_decay_mode, DecayMode::Auto | DecayMode::Decoupled) {
+            if !matches!(
+                self.weight_decay_mode,
+                DecayMode::Auto | DecayMode::Decoupled
+            ) {
                 return Err("optimizer.adam uses decoupled weight decay: set \
                             weight_decay_mode = \"decoupled\" or \"auto\""
                     .into());
@@ -146,7 +171,9 @@ impl OptimConfig {
         } else if self.weight_decay_mode == DecayMode::Decoupled {
             return Err("optimizer.weight_decay_mode = \"decoupled\" needs adam".into());
         }
-        self.schedule.validate().map_err(|e| format!("optimizer.{e}"))
+        self.schedule
+            .validate()
+            .map_err(|e| format!("optimizer.{e}"))
     }
 
     /// The weight-decay mode after resolving `auto`.
@@ -192,7 +219,12 @@ pub struct Optimizer<T> {
 impl<T: Real> Optimizer<T> {
     pub fn new(config: OptimConfig) -> Result<Self, String> {
         config.validate()?;
-        Ok(Self { config, t: 0, epoch: 0, states: Vec::new() })
+        Ok(Self {
+            config,
+            t: 0,
+            epoch: 0,
+            states: Vec::new(),
+        })
     }
 
     /// The learning rate of the next update.
@@ -250,12 +282,17 @@ impl<T: Real> Optimizer<T> {
                 } else {
                     None
                 };
-                with_geometry!(T, cfg, lr, |geo| crate::dispatch!(sgd_step(w, g, buf, &c, geo)));
+                with_geometry!(T, cfg, lr, |geo| crate::dispatch!(sgd_step(
+                    w, g, buf, &c, geo
+                )));
             }
         }
         constraint::mask_values(params);
         self.t += 1;
-        StepInfo { lr, grad_norm, grad_norm_clipped: grad_norm * scale }
+        StepInfo {
+            lr,
+            grad_norm,
+            grad_norm_clipped: grad_norm * scale,
+        }
     }
 }
-

@@ -11,7 +11,11 @@ pub enum Schedule {
     Constant,
     /// Warmup–constant–cooldown WCC(P, C, T): linear through (0,0), (P,1), (T−C,1), (T,0), then
     /// its last value. P = 0 gives factor(0) = 1.
-    Wcc { warmup: usize, cooldown: usize, total: usize },
+    Wcc {
+        warmup: usize,
+        cooldown: usize,
+        total: usize,
+    },
     /// `t/W` for t < W, then `½(1 + cos(π(t−W)/(T−W)))`.
     WarmupCosine { warmup: usize, total: usize },
     /// Per-epoch cosine annealing (the geometry paper): `½(1 + cos(π·e/E))` in epoch e.
@@ -21,7 +25,11 @@ pub enum Schedule {
 impl Schedule {
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Schedule::Wcc { warmup, cooldown, total } if warmup + cooldown > total => Err(format!(
+            Schedule::Wcc {
+                warmup,
+                cooldown,
+                total,
+            } if warmup + cooldown > total => Err(format!(
                 "schedule wcc needs warmup + cooldown <= total (got {warmup} + {cooldown} > {total})"
             )),
             Schedule::WarmupCosine { warmup, total } if warmup >= total => Err(format!(
@@ -37,7 +45,11 @@ impl Schedule {
         use std::f64::consts::PI;
         match *self {
             Schedule::Constant => 1.0,
-            Schedule::Wcc { warmup, cooldown, total } => {
+            Schedule::Wcc {
+                warmup,
+                cooldown,
+                total,
+            } => {
                 let t = t.min(total) as f64;
                 let (p, c, tt) = (warmup as f64, cooldown as f64, total as f64);
                 if t < p {
@@ -68,7 +80,11 @@ mod tests {
     /// reach warmup(100) + cosine with T = 6001).
     #[test]
     fn documented_values() {
-        let modcog = Schedule::Wcc { warmup: 500, cooldown: 1000, total: 6000 };
+        let modcog = Schedule::Wcc {
+            warmup: 500,
+            cooldown: 1000,
+            total: 6000,
+        };
         assert_eq!(modcog.factor(0, 0), 0.0);
         assert_eq!(modcog.factor(250, 0), 0.5);
         assert_eq!(modcog.factor(500, 0), 1.0);
@@ -76,10 +92,17 @@ mod tests {
         assert_eq!(modcog.factor(5500, 0), 0.5);
         assert_eq!(modcog.factor(6000, 0), 0.0);
         assert_eq!(modcog.factor(7000, 0), 0.0);
-        let prune = Schedule::Wcc { warmup: 0, cooldown: 1000, total: 1000 };
+        let prune = Schedule::Wcc {
+            warmup: 0,
+            cooldown: 1000,
+            total: 1000,
+        };
         assert_eq!(prune.factor(0, 0), 1.0);
         assert!((prune.factor(250, 0) - 0.75).abs() < 1e-15);
-        let reach = Schedule::WarmupCosine { warmup: 100, total: 6001 };
+        let reach = Schedule::WarmupCosine {
+            warmup: 100,
+            total: 6001,
+        };
         assert_eq!(reach.factor(0, 0), 0.0);
         assert_eq!(reach.factor(50, 0), 0.5);
         assert_eq!(reach.factor(100, 0), 1.0);
@@ -87,7 +110,11 @@ mod tests {
         let cos = Schedule::Cosine { epochs: 4 };
         assert_eq!(cos.factor(123, 0), 1.0);
         assert!((cos.factor(0, 2) - 0.5).abs() < 1e-15);
-        let no_cool = Schedule::Wcc { warmup: 10, cooldown: 0, total: 100 };
+        let no_cool = Schedule::Wcc {
+            warmup: 10,
+            cooldown: 0,
+            total: 100,
+        };
         assert_eq!(no_cool.factor(100, 0), 1.0);
         assert_eq!(no_cool.factor(500, 0), 1.0);
     }

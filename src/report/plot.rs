@@ -35,7 +35,10 @@ pub enum PanelKind {
     /// Curves on shared axes.
     Lines(Vec<Series>),
     /// Overlaid histograms (densities) of named samples, `bins` bins over their joint range.
-    Hist { samples: Vec<(String, Vec<f64>)>, bins: usize },
+    Hist {
+        samples: Vec<(String, Vec<f64>)>,
+        bins: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -66,7 +69,9 @@ const PALETTE: [RGBColor; 6] = [
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = vals
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -81,10 +86,11 @@ where
     DB::ErrorType: 'static,
 {
     let (xr, yr, hist) = match &p.kind {
-        PanelKind::Lines(series) => {
-            (range(series.iter().flat_map(|s| s.x.iter().copied())),
-             range(series.iter().flat_map(|s| s.y.iter().copied())), None)
-        }
+        PanelKind::Lines(series) => (
+            range(series.iter().flat_map(|s| s.x.iter().copied())),
+            range(series.iter().flat_map(|s| s.y.iter().copied())),
+            None,
+        ),
         PanelKind::Hist { samples, bins } => {
             let (lo, hi) = range(samples.iter().flat_map(|(_, v)| v.iter().copied()));
             let width = (hi - lo) / *bins as f64;
@@ -124,7 +130,9 @@ where
                 chart
                     .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
                     .label(&s.name)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                    });
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, c.filled())))?;
             }
         }
@@ -135,10 +143,9 @@ where
                     let x0 = xr.0 + b as f64 * width;
                     Rectangle::new([(x0, 0.0), (x0 + width, h)], c.mix(0.45).filled())
                 });
-                chart
-                    .draw_series(rects)?
-                    .label(name)
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.mix(0.45).filled()));
+                chart.draw_series(rects)?.label(name).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.mix(0.45).filled())
+                });
             }
         }
         _ => unreachable!("histogram densities are computed for histogram panels"),
@@ -196,13 +203,20 @@ mod tests {
                     title: "lines".into(),
                     x_label: "epoch".into(),
                     y_label: "acc".into(),
-                    kind: PanelKind::Lines(vec![Series { name: "a".into(), x: vec![0., 1., 2.], y: vec![0.5, 0.7, 0.9] }]),
+                    kind: PanelKind::Lines(vec![Series {
+                        name: "a".into(),
+                        x: vec![0., 1., 2.],
+                        y: vec![0.5, 0.7, 0.9],
+                    }]),
                 },
                 Panel {
                     title: "hist".into(),
                     x_label: "w".into(),
                     y_label: "density".into(),
-                    kind: PanelKind::Hist { samples: vec![("b".into(), (0..100).map(|i| i as f64).collect())], bins: 10 },
+                    kind: PanelKind::Hist {
+                        samples: vec![("b".into(), (0..100).map(|i| i as f64).collect())],
+                        bins: 10,
+                    },
                 },
             ],
         };

@@ -21,6 +21,9 @@ impl Dataset {
     }
     /// The index of the first sample with a non-finite feature, if any.
     pub fn first_non_finite(&self) -> Option<usize> {
-        self.x.iter().position(|v| !v.is_finite()).map(|p| p / self.dim)
+        self.x
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|p| p / self.dim)
     }
 }

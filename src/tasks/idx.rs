@@ -1,8 +1,8 @@
 //! MNIST-format (IDX) datasets from a folder: Fashion-MNIST from the Debian package
 //! `dataset-fashion-mnist`, or MNIST/KMNIST files a user supplies. Gzipped or raw files.
 //!
-//! Format: a big-endian u32 magic (2051 images, 2049 labels), the item count, then (images)
-//! rows and columns, then u8 data.
+//! Format: a big-endian magic `0x00 0x00 TYPE NDIM` (u8 images 2051, labels 2049; float32
+//! images, type 0x0D, are accepted too), the dimensions as big-endian u32, then the data.
 
 use super::Dataset;
 use crate::error::{Error, Result};
@@ -21,7 +21,10 @@ fn locate(dir: &Path, stem: &str) -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    Err(Error::data(dir.join(stem), "file not found (looked for it with and without .gz)"))
+    Err(Error::data(
+        dir.join(stem),
+        "file not found (looked for it with and without .gz)",
+    ))
 }
 
 fn read_all(path: &Path) -> Result<Vec<u8>> {
@@ -41,48 +44,78 @@ fn be_u32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
 }
 
-/// Reads an IDX file, checking its magic number and that its length matches its header.
-/// Returns (dimensions, data).
-fn read_idx(path: &Path, magic: u32) -> Result<(Vec<usize>, Vec<u8>)> {
+const U8: u8 = 0x08;
+const F32: u8 = 0x0D;
+
+/// Reads an IDX file with `ndim` dimensions, checking its magic number and that its length
+/// matches its header. Returns (dimensions, values, whether the values were u8).
+fn read_idx(path: &Path, ndim: usize, what: &str) -> Result<(Vec<usize>, Vec<f32>, bool)> {
     let b = read_all(path)?;
-    let ndim = if magic == 2051 { 3 } else { 1 };
     let header = 4 + 4 * ndim;
     if b.len() < header {
-        return Err(Error::data(path, format!("truncated: {} bytes, shorter than the header", b.len())));
-    }
-    if be_u32(&b, 0) != magic {
         return Err(Error::data(
             path,
-            format!("not an IDX {} file (magic {} instead of {magic})",
-                if magic == 2051 { "image" } else { "label" }, be_u32(&b, 0)),
+            format!("truncated: {} bytes, shorter than the header", b.len()),
+        ));
+    }
+    let (ty, nd) = (b[2], b[3] as usize);
+    if b[0] != 0 || b[1] != 0 || nd != ndim || !(ty == U8 || (ty == F32 && ndim == 3)) {
+        return Err(Error::data(
+            path,
+            format!(
+                "not an IDX {what} file (magic {}; expected {} with u8{} data)",
+                be_u32(&b, 0),
+                if ndim == 3 { 2051 } else { 2049 },
+                if ndim == 3 { " or float32" } else { "" }
+            ),
         ));
     }
     let dims: Vec<usize> = (0..ndim).map(|i| be_u32(&b, 4 + 4 * i) as usize).collect();
-    let want: usize = dims.iter().product();
+    let width = if ty == F32 { 4 } else { 1 };
+    let want = dims.iter().product::<usize>() * width;
     if b.len() - header != want {
         return Err(Error::data(
             path,
-            format!("truncated or oversized: header says {want} data bytes, file has {}", b.len() - header),
+            format!(
+                "truncated or oversized: header says {want} data bytes, file has {}",
+                b.len() - header
+            ),
         ));
     }
-    Ok((dims, b[header..].to_vec()))
+    let data = &b[header..];
+    let values = if ty == F32 {
+        data.chunks_exact(4)
+            .map(|c| f32::from_be_bytes(c.try_into().unwrap()))
+            .collect()
+    } else {
+        data.iter().map(|&v| v as f32).collect()
+    };
+    Ok((dims, values, ty == U8))
 }
 
-/// Loads one split (`train` or `t10k`) with pixels scaled to [0, 1].
+/// Loads one split (`train` or `t10k`); u8 pixels are scaled to [0, 1], float32 images are
+/// taken as they are.
 pub fn load_split(dir: &Path, split: &str) -> Result<Dataset> {
     if !dir.is_dir() {
-        return Err(Error::data(dir, "data folder does not exist (pass --data-dir with IDX files)"));
+        return Err(Error::data(
+            dir,
+            "data folder does not exist (pass --data-dir with IDX files)",
+        ));
     }
     let ip = locate(dir, &format!("{split}-images-idx3-ubyte"))?;
     let lp = locate(dir, &format!("{split}-labels-idx1-ubyte"))?;
-    let (idims, pixels) = read_idx(&ip, 2051)?;
-    let (ldims, labels) = read_idx(&lp, 2049)?;
+    let (idims, pixels, bytes) = read_idx(&ip, 3, "image")?;
+    let (ldims, labels, _) = read_idx(&lp, 1, "label")?;
+    let scale = if bytes { 1.0 / 255.0 } else { 1.0 };
     if idims[0] != ldims[0] {
-        return Err(Error::data(&lp, format!("{} labels for {} images", ldims[0], idims[0])));
+        return Err(Error::data(
+            &lp,
+            format!("{} labels for {} images", ldims[0], idims[0]),
+        ));
     }
-    let classes = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
     Ok(Dataset {
-        x: pixels.iter().map(|&p| p as f32 / 255.0).collect(),
+        x: pixels.iter().map(|&p| p * scale).collect(),
         y: labels.iter().map(|&l| l as u32).collect(),
         dim: idims[1] * idims[2],
         classes,
@@ -90,11 +123,10 @@ pub fn load_split(dir: &Path, split: &str) -> Result<Dataset> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// Writes a tiny IDX pair into `dir` (used by tests of the loader and of `geoplast train`).
-    pub fn write_tiny(dir: &Path, split: &str, n: usize) {
+    fn write_tiny(dir: &Path, split: &str, n: usize) {
         let mut img = vec![0, 0, 8, 3];
         for v in [n as u32, 2, 2] {
             img.extend_from_slice(&v.to_be_bytes());
@@ -119,7 +151,9 @@ pub(crate) mod tests {
         std::fs::write(&p, &b[..b.len() - 3]).unwrap();
         let err = load_split(d.path(), "train").unwrap_err().to_string();
         assert!(err.contains("truncated"), "{err}");
-        let err = load_split(&d.path().join("nope"), "train").unwrap_err().to_string();
+        let err = load_split(&d.path().join("nope"), "train")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not exist"), "{err}");
     }
 
@@ -127,7 +161,9 @@ pub(crate) mod tests {
     fn reads_fashion_mnist_when_installed() {
         let dir = Path::new(FASHION_MNIST_DIR);
         if !dir.is_dir() {
-            eprintln!("skipped: {FASHION_MNIST_DIR} not installed (apt-get install dataset-fashion-mnist)");
+            eprintln!(
+                "skipped: {FASHION_MNIST_DIR} not installed (apt-get install dataset-fashion-mnist)"
+            );
             return;
         }
         let test = load_split(dir, "t10k").unwrap();

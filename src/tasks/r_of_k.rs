@@ -28,7 +28,15 @@ pub struct ROfK {
 
 impl Default for ROfK {
     fn default() -> Self {
-        Self { n: 2000, k: 100, r: 50, label_noise: 0.05, n_train: 10_000, n_val: 1000, n_test: 1000 }
+        Self {
+            n: 2000,
+            k: 100,
+            r: 50,
+            label_noise: 0.05,
+            n_train: 10_000,
+            n_val: 1000,
+            n_test: 1000,
+        }
     }
 }
 
@@ -50,13 +58,22 @@ pub struct ROfKData {
 impl ROfK {
     pub fn validate(&self) -> Result<(), String> {
         if self.k == 0 || self.k > self.n {
-            return Err(format!("task.k must be in 1..=n (got k = {}, n = {})", self.k, self.n));
+            return Err(format!(
+                "task.k must be in 1..=n (got k = {}, n = {})",
+                self.k, self.n
+            ));
         }
         if self.r > self.k {
-            return Err(format!("task.r must be <= k (got r = {}, k = {})", self.r, self.k));
+            return Err(format!(
+                "task.r must be <= k (got r = {}, k = {})",
+                self.r, self.k
+            ));
         }
         if !(0.0..=0.5).contains(&self.label_noise) {
-            return Err(format!("task.label_noise must be in [0, 0.5] (got {})", self.label_noise));
+            return Err(format!(
+                "task.label_noise must be in [0, 0.5] (got {})",
+                self.label_noise
+            ));
         }
         if self.n_train == 0 || self.n_test == 0 {
             return Err("task.n_train and task.n_test must be >= 1".into());
@@ -83,10 +100,18 @@ impl ROfK {
                 if tail != 0 {
                     *words.last_mut().unwrap() &= (1u64 << tail) - 1;
                 }
-                let relevant: u32 = (0..self.k).map(|c| (words[c / 64] >> (c % 64) & 1) as u32).sum();
+                let relevant: u32 = (0..self.k)
+                    .map(|c| (words[c / 64] >> (c % 64) & 1) as u32)
+                    .sum();
                 // ν from one uniform draw: −1 below p, +1 above 1 − p.
                 let u = (rng() >> 11) as f64 / (1u64 << 53) as f64;
-                let nu = if u < noise { -1 } else if u >= 1.0 - noise { 1 } else { 0 };
+                let nu = if u < noise {
+                    -1
+                } else if u >= 1.0 - noise {
+                    1
+                } else {
+                    0
+                };
                 *label = (relevant as i64 + nu >= self.r as i64) as u8;
             }
             BitSplit { x, y }
@@ -106,7 +131,11 @@ mod tests {
 
     #[test]
     fn labels_follow_the_rule_and_noise_rate() {
-        let task = ROfK { n: 300, n_train: 20_000, ..ROfK::default() };
+        let task = ROfK {
+            n: 300,
+            n_train: 20_000,
+            ..ROfK::default()
+        };
         let data = task.generate(&mut crate::rng::named(1, "test"));
         let clean = |s: &BitSplit, i: usize| {
             ((0..task.k).filter(|&c| s.x.get(i, c)).count() >= task.r) as u8
@@ -114,7 +143,9 @@ mod tests {
         for i in 0..task.n_test {
             assert_eq!(data.test.y[i], clean(&data.test, i));
         }
-        let flipped = (0..task.n_train).filter(|&i| data.train.y[i] != clean(&data.train, i)).count();
+        let flipped = (0..task.n_train)
+            .filter(|&i| data.train.y[i] != clean(&data.train, i))
+            .count();
         // Noise flips a label only when the relevant count sits at the threshold edge (r−1 or r):
         // roughly 2·P(count ∈ {49, 50})·0.05 ≈ 0.8 % of labels.
         let rate = flipped as f64 / task.n_train as f64;

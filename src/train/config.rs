@@ -1,0 +1,141 @@
+//! The `geoplast train` configuration, validated before any work starts.
+
+use crate::nn::{Activation, BiasKind, Init};
+use crate::optim::OptimConfig;
+use crate::tasks::r_of_k::ROfK;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub seed: u64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Log the training loss every this many updates.
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub optimizer: OptimConfig,
+    #[serde(default)]
+    pub loss: LossConfig,
+}
+
+fn default_log_every() -> usize {
+    50
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataConfig {
+    /// MNIST-format files: `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`.
+    Idx {
+        /// The folder (default: `--data-dir`, else the Debian Fashion-MNIST folder).
+        #[serde(default)]
+        dir: Option<PathBuf>,
+        /// Use only the first this many training samples.
+        #[serde(default)]
+        train_limit: Option<usize>,
+        /// Use only the first this many test samples.
+        #[serde(default)]
+        test_limit: Option<usize>,
+    },
+    /// The r-of-k task (binary labels, BCE).
+    ROfK {
+        #[serde(default)]
+        task: ROfK,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Linear layers with `activation` between them.
+    #[default]
+    Mlp,
+    /// Column-EI layers (fixed presynaptic signs, E:I = `ei_ratio`:1 per hidden layer).
+    Colei,
+    /// DANN layers (`hidden` E units, `hidden/ei_ratio` interneurons; output 1 interneuron).
+    Dann,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    /// Hidden layer widths (empty: a single linear layer).
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    /// Weight initialisation of `mlp` layers (Dale's-law layers use their own).
+    pub init: Init,
+    /// Bias kind; `None` means split for sign-preserving optimisers (EG), otherwise uniform
+    /// (zero for DANN).
+    pub bias: Option<BiasKind>,
+    pub ei_ratio: usize,
+    pub dann_divisive: bool,
+    pub dann_corrections: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Mlp,
+            hidden: vec![],
+            activation: Activation::Relu,
+            init: Init::default(),
+            bias: None,
+            ei_ratio: 10,
+            dann_divisive: true,
+            dann_corrections: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LossConfig {
+    pub label_smoothing: f64,
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("epochs must be >= 1".into());
+        }
+        if self.batch_size == 0 {
+            return Err("batch_size must be >= 1".into());
+        }
+        if self.log_every == 0 {
+            return Err("log_every must be >= 1".into());
+        }
+        self.optimizer.validate()?;
+        self.model
+            .init
+            .validate()
+            .map_err(|e| format!("model.{e}"))?;
+        if self.model.hidden.contains(&0) {
+            return Err("model.hidden widths must be >= 1".into());
+        }
+        if self.model.ei_ratio == 0 {
+            return Err("model.ei_ratio must be >= 1 (E units per I unit)".into());
+        }
+        if self.model.kind != ModelKind::Mlp && self.model.hidden.is_empty() {
+            return Err(
+                "model.hidden must list at least one layer for colei and dann models".into(),
+            );
+        }
+        if !(0.0..1.0).contains(&self.loss.label_smoothing) {
+            return Err("loss.label_smoothing must be in [0, 1)".into());
+        }
+        if let DataConfig::ROfK { task } = &self.data {
+            task.validate()?;
+            if self.model.kind != ModelKind::Mlp {
+                return Err(
+                    "the r-of-k task trains a linear neuron: use model.kind = \"mlp\"".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}

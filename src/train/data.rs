@@ -1,0 +1,155 @@
+//! The training data of a run: dense IDX images or bit-packed r-of-k inputs, served in batches.
+
+use super::config::DataConfig;
+use crate::error::{Error, Result};
+use crate::kernels::Real;
+use crate::nn::Mat;
+use crate::tasks::Dataset;
+use crate::tasks::idx::{self, FASHION_MNIST_DIR};
+use crate::tasks::r_of_k::BitSplit;
+use std::path::{Path, PathBuf};
+
+/// One split.
+pub enum Split {
+    Dense(Dataset),
+    Bits(BitSplit),
+}
+
+impl Split {
+    pub fn len(&self) -> usize {
+        match self {
+            Split::Dense(d) => d.len(),
+            Split::Bits(b) => b.y.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn dim(&self) -> usize {
+        match self {
+            Split::Dense(d) => d.dim,
+            Split::Bits(b) => b.x.cols,
+        }
+    }
+    /// Copies the rows `idx` into a batch matrix.
+    pub fn batch<T: Real>(&self, idx: &[usize]) -> Mat<T> {
+        let dim = self.dim();
+        let mut x = Mat::zeros(idx.len(), dim);
+        for (r, &i) in idx.iter().enumerate() {
+            match self {
+                Split::Dense(d) => {
+                    for (o, &v) in x.row_mut(r).iter_mut().zip(d.row(i)) {
+                        *o = T::c(v as f64);
+                    }
+                }
+                Split::Bits(b) => b.x.row_dense(i, x.row_mut(r)),
+            }
+        }
+        x
+    }
+    pub fn label(&self, i: usize) -> u32 {
+        match self {
+            Split::Dense(d) => d.y[i],
+            Split::Bits(b) => b.y[i] as u32,
+        }
+    }
+    /// The mean input value (column-EI's first-layer centring bias uses it).
+    pub fn mean_input(&self) -> f64 {
+        match self {
+            Split::Dense(d) => d.x.iter().map(|&v| v as f64).sum::<f64>() / d.x.len().max(1) as f64,
+            Split::Bits(_) => 0.5,
+        }
+    }
+    pub fn min_input(&self) -> f64 {
+        match self {
+            Split::Dense(d) => d.x.iter().fold(f64::INFINITY, |a, &v| a.min(v as f64)),
+            Split::Bits(_) => 0.0,
+        }
+    }
+}
+
+/// Training and test data with the number of outputs the model needs.
+pub struct Data {
+    pub train: Split,
+    pub test: Split,
+    /// Output units: classes for IDX data, 1 (a logit) for binary tasks.
+    pub outputs: usize,
+    pub binary: bool,
+}
+
+/// The folder an IDX config reads: the config's `dir`, else `--data-dir`, else Fashion-MNIST.
+pub fn resolve_dir(dir: &Option<PathBuf>, cli: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = cli.map(Path::to_path_buf).or_else(|| dir.clone()) {
+        return Ok(d);
+    }
+    let fm = PathBuf::from(FASHION_MNIST_DIR);
+    if fm.is_dir() {
+        Ok(fm)
+    } else {
+        Err(Error::data(
+            fm,
+            "no data folder given and Fashion-MNIST is not installed: pass --data-dir DIR \
+             or run `apt-get install dataset-fashion-mnist`",
+        ))
+    }
+}
+
+fn truncate(mut d: Dataset, limit: Option<usize>) -> Dataset {
+    if let Some(n) = limit.filter(|&n| n < d.len()) {
+        d.x.truncate(n * d.dim);
+        d.y.truncate(n);
+    }
+    d
+}
+
+fn check_finite(d: &Dataset, dir: &Path, split: &str) -> Result<()> {
+    match d.first_non_finite() {
+        Some(i) => Err(Error::data(
+            dir,
+            format!("{split} sample {i} contains NaN or Inf"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Loads the data of `cfg` (`seed` draws r-of-k data).
+pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
+    match cfg {
+        DataConfig::Idx {
+            dir,
+            train_limit,
+            test_limit,
+        } => {
+            let dir = dir.clone().expect("resolved before loading");
+            let train = truncate(idx::load_split(&dir, "train")?, *train_limit);
+            let test = truncate(idx::load_split(&dir, "t10k")?, *test_limit);
+            check_finite(&train, &dir, "train")?;
+            check_finite(&test, &dir, "test")?;
+            if train.dim != test.dim {
+                return Err(Error::data(
+                    &dir,
+                    format!(
+                        "train images have {} pixels, test images {}",
+                        train.dim, test.dim
+                    ),
+                ));
+            }
+            let outputs = train.classes.max(test.classes);
+            Ok(Data {
+                train: Split::Dense(train),
+                test: Split::Dense(test),
+                outputs,
+                binary: false,
+            })
+        }
+        DataConfig::ROfK { task } => {
+            let d = task.generate(&mut crate::rng::named(seed, "train/r-of-k/data"));
+            Ok(Data {
+                train: Split::Bits(d.train),
+                test: Split::Bits(d.test),
+                outputs: 1,
+                binary: true,
+            })
+        }
+    }
+}

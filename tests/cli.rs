@@ -1,0 +1,327 @@
+//! The command line, end to end: bad input gets one clear sentence and a non-zero exit (never a
+//! panic), an interrupted and resumed run reaches the same weights, and the quick r-of-k
+//! reproduction writes its run folder.
+
+use geoplast::io::checkpoint;
+use std::path::Path;
+use std::process::Command;
+
+fn geoplast(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_geoplast"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// A tiny IDX data set: `n` 4×4 images of 3 classes; `nan` puts a NaN into a float32 image file.
+fn write_idx(dir: &Path, n: usize, nan: bool) {
+    for split in ["train", "t10k"] {
+        let mut img = vec![0, 0, if nan { 0x0D } else { 0x08 }, 3];
+        for v in [n as u32, 4, 4] {
+            img.extend_from_slice(&v.to_be_bytes());
+        }
+        for i in 0..n * 16 {
+            let label = (i / 16) % 3;
+            let v = if (i % 16) / 5 == label {
+                200u8
+            } else {
+                (i * 7 % 50) as u8
+            };
+            if nan {
+                let f = if i == 21 { f32::NAN } else { v as f32 / 255.0 };
+                img.extend_from_slice(&f.to_be_bytes());
+            } else {
+                img.push(v);
+            }
+        }
+        let mut lab = vec![0, 0, 8, 1];
+        lab.extend_from_slice(&(n as u32).to_be_bytes());
+        lab.extend((0..n).map(|i| (i % 3) as u8));
+        std::fs::write(dir.join(format!("{split}-images-idx3-ubyte")), img).unwrap();
+        std::fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), lab).unwrap();
+    }
+}
+
+const BASE: &str = r#"
+seed = 3
+epochs = 3
+batch_size = 8
+log_every = 2
+
+[data]
+kind = "idx"
+
+[model]
+kind = "mlp"
+hidden = [6]
+
+[optimizer]
+lr = 0.1
+momentum = 0.9
+"#;
+
+fn config(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into()
+}
+
+/// Runs `train` on a config and returns (success, stderr).
+fn train(dir: &Path, text: &str, extra: &[&str]) -> (bool, String) {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    if !data.join("train-images-idx3-ubyte").exists() {
+        write_idx(&data, 30, false);
+    }
+    let cfg = config(dir, "c.toml", text);
+    let d = data.to_string_lossy().to_string();
+    let mut args = vec!["train", cfg.as_str(), "--data-dir", d.as_str()];
+    args.extend_from_slice(extra);
+    let (ok, _, err) = geoplast(&args);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    (ok, err)
+}
+
+fn expect_error(text: &str, extra: &[&str], needle: &str) {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run").to_string_lossy().to_string();
+    let mut args = vec!["--out", out.as_str()];
+    args.extend_from_slice(extra);
+    let (ok, err) = train(d.path(), text, &args);
+    assert!(!ok, "expected failure containing {needle:?}");
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn misspelled_key_names_the_nearest_valid_key() {
+    expect_error(
+        &BASE.replace("momentum = 0.9", "momentun = 0.9"),
+        &[],
+        "did you mean `momentum`",
+    );
+    expect_error(
+        &BASE.replace("batch_size", "batchsize"),
+        &[],
+        "did you mean `batch_size`",
+    );
+}
+
+#[test]
+fn invalid_optimiser_settings() {
+    expect_error(
+        &BASE.replace("lr = 0.1", "lr = -0.1"),
+        &[],
+        "optimizer.lr must be a positive number",
+    );
+    expect_error(
+        &BASE.replace("lr = 0.1", "lr = 0.0"),
+        &[],
+        "optimizer.lr must be a positive number",
+    );
+    expect_error(
+        &BASE.replace(
+            "lr = 0.1",
+            "lr = 0.1\npotential = { kind = \"pnorm\", p = 1.0 }",
+        ),
+        &[],
+        "p > 1",
+    );
+}
+
+#[test]
+fn eg_with_a_zero_initialised_weight() {
+    let text = BASE
+        .replace(
+            "hidden = [6]",
+            "hidden = [6]\ninit = { kind = \"constant\", value = 0.0 }",
+        )
+        .replace(
+            "lr = 0.1",
+            "lr = 0.1\npotential = { kind = \"negentropy\" }",
+        );
+    expect_error(&text, &[], "starts with weights at exactly 0");
+}
+
+#[test]
+fn missing_truncated_and_absent_data() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), "c.toml", BASE);
+    let nowhere = d.path().join("nowhere").to_string_lossy().to_string();
+    let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &nowhere]);
+    assert!(!ok && err.contains("data folder does not exist"), "{err}");
+
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    write_idx(&data, 30, false);
+    std::fs::remove_file(data.join("t10k-labels-idx1-ubyte")).unwrap();
+    let ds = data.to_string_lossy().to_string();
+    let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &ds]);
+    assert!(
+        !ok && err.contains("t10k-labels-idx1-ubyte") && err.contains("file not found"),
+        "{err}"
+    );
+
+    write_idx(&data, 30, false);
+    let img = data.join("train-images-idx3-ubyte");
+    let bytes = std::fs::read(&img).unwrap();
+    std::fs::write(&img, &bytes[..bytes.len() - 10]).unwrap();
+    let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &ds]);
+    assert!(!ok && err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn nan_in_inputs_is_reported_with_the_sample() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    write_idx(&data, 30, true);
+    let cfg = config(d.path(), "c.toml", BASE);
+    let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &data.to_string_lossy()]);
+    assert!(
+        !ok && err.contains("train sample 1 contains NaN or Inf"),
+        "{err}"
+    );
+}
+
+#[test]
+fn divergence_stops_with_the_step_and_keeps_the_checkpoint() {
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run");
+    let text = BASE.replace("lr = 0.1", "lr = 1e30");
+    let (ok, err) = train(d.path(), &text, &["--out", &run.to_string_lossy()]);
+    assert!(
+        !ok && err.contains("training diverged") && err.contains("at step"),
+        "{err}"
+    );
+    let (_, meta) =
+        checkpoint::load(&run.join("checkpoint.safetensors")).expect("last good checkpoint kept");
+    assert!(meta.contains_key("epoch"));
+}
+
+#[test]
+fn interrupted_and_resumed_run_matches_an_uninterrupted_one() {
+    let d = tempfile::tempdir().unwrap();
+    let (full, part) = (d.path().join("full"), d.path().join("part"));
+    assert!(train(d.path(), BASE, &["--out", &full.to_string_lossy()]).0);
+    assert!(
+        train(
+            d.path(),
+            BASE,
+            &["--out", &part.to_string_lossy(), "--stop-after", "1"]
+        )
+        .0
+    );
+    assert!(!part.join("weights_final.safetensors").exists());
+    assert!(train(d.path(), BASE, &["--resume", &part.to_string_lossy()]).0);
+    let (a, _) = checkpoint::load(&full.join("weights_final.safetensors")).unwrap();
+    let (b, _) = checkpoint::load(&part.join("weights_final.safetensors")).unwrap();
+    assert_eq!(a, b, "resumed weights differ from the uninterrupted run");
+    let (init, _) = checkpoint::load(&full.join("weights_init.safetensors")).unwrap();
+    assert_ne!(a, init, "training changed nothing");
+    // The resumed run logged every epoch once.
+    let log = std::fs::read_to_string(part.join("metrics.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains("test_acc")).count(), 3);
+}
+
+#[test]
+fn resume_refuses_a_folder_made_with_another_config() {
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run");
+    assert!(
+        train(
+            d.path(),
+            BASE,
+            &["--out", &run.to_string_lossy(), "--stop-after", "1"]
+        )
+        .0
+    );
+    let (ok, err) = train(
+        d.path(),
+        &BASE.replace("lr = 0.1", "lr = 0.2"),
+        &["--resume", &run.to_string_lossy()],
+    );
+    assert!(
+        !ok && err.contains("different config") && err.contains("optimizer.lr"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_model_kind_trains_on_idx_data() {
+    for (kind, extra) in [
+        ("mlp", ""),
+        ("colei", "ei_ratio = 2"),
+        ("dann", "ei_ratio = 2"),
+    ] {
+        for opt in ["", "potential = { kind = \"negentropy\" }"] {
+            let d = tempfile::tempdir().unwrap();
+            let text = BASE
+                .replace("kind = \"mlp\"", &format!("kind = \"{kind}\"\n{extra}"))
+                .replace("lr = 0.1", &format!("lr = 0.1\n{opt}"));
+            let run = d.path().join("run");
+            let (ok, err) = train(d.path(), &text, &["--out", &run.to_string_lossy()]);
+            assert!(ok, "{kind} {opt}: {err}");
+            let s: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap())
+                    .unwrap();
+            assert!(s["test_acc"].as_f64().unwrap() > 40.0, "{kind} {opt}: {s}");
+            assert!(run.join("curves.png").exists() && run.join("report.md").exists());
+        }
+    }
+}
+
+#[test]
+fn quick_r_of_k_reproduction_writes_its_run_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("rk");
+    let (ok, stdout, err) = geoplast(&[
+        "--threads",
+        "2",
+        "reproduce",
+        "r-of-k",
+        "--quick",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("| 2000 |"), "{stdout}");
+    for f in [
+        "metrics.jsonl",
+        "summary.json",
+        "report.md",
+        "accuracy.png",
+        "accuracy.svg",
+        "weights.png",
+        "weights.svg",
+        "weights.safetensors",
+        "config.toml",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let rows = s["rows"].as_array().unwrap();
+    let gap = |i: usize| {
+        rows[i]["eg"]["test_acc_mean"].as_f64().unwrap()
+            - rows[i]["gd"]["test_acc_mean"].as_f64().unwrap()
+    };
+    assert!(gap(0).abs() <= 3.0, "N=200 gap {}", gap(0));
+    assert!(gap(1) >= 15.0, "N=2000 gap {}", gap(1));
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["reproduce", "--help"],
+        vec!["train", "--help"],
+    ] {
+        let (ok, out, _) = geoplast(&args);
+        assert!(ok && out.contains("Example"), "{args:?}: {out}");
+    }
+}
