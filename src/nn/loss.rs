@@ -53,7 +53,7 @@ pub fn softmax_cross_entropy<T: Real>(
     let eps = T::c(smoothing);
     let off = eps / T::c(c as f64);
     let mut total = T::zero();
-    for i in 0..logits.rows {
+    for (i, &label) in labels.iter().enumerate().take(logits.rows) {
         let z = logits.row(i);
         let g = grad.row_mut(i);
         let w = weight(i);
@@ -63,7 +63,7 @@ pub fn softmax_cross_entropy<T: Real>(
         let mut li = T::zero();
         for k in 0..c {
             let target = off
-                + if k == labels[i] as usize {
+                + if k == label as usize {
                     T::one() - eps
                 } else {
                     T::zero()

@@ -8,8 +8,10 @@ use super::module::{Module, Saved};
 use super::{Mat, Param};
 use crate::kernels::Real;
 
-/// Any layer of a feed-forward network.
+/// Any layer of a feed-forward network (a handful per network, so the size of the largest
+/// variant does not matter).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Layer<T> {
     Linear(Linear<T>),
     ColEi(ColEi<T>),

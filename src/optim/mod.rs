@@ -149,7 +149,7 @@ impl OptimConfig {
             ));
         }
         if let Some(c) = self.clip_norm
-            && !(c > 0.0)
+            && c.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
         {
             return Err(format!("optimizer.clip_norm must be > 0 (got {c})"));
         }
@@ -174,6 +174,12 @@ impl OptimConfig {
         self.schedule
             .validate()
             .map_err(|e| format!("optimizer.{e}"))
+    }
+
+    /// Whether no update can change a weight's sign (EG and its unsigned ablation): such
+    /// optimisers cannot move a weight that starts at 0, and need split biases.
+    pub fn keeps_signs(&self) -> bool {
+        self.potential.preserves_sign() || self.unsigned_eg
     }
 
     /// The weight-decay mode after resolving `auto`.

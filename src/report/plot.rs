@@ -155,7 +155,11 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .label_font(("sans-serif", 12))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(if matches!(p.kind, PanelKind::Lines(_)) {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
         .draw()?;
     Ok(())
 }

@@ -33,8 +33,7 @@ pub fn build_model(
     seed: u64,
 ) -> Sequential<f32> {
     let mut rng = crate::rng::named(seed, "train/init");
-    let sign_preserving = opt.potential.preserves_sign() || opt.unsigned_eg;
-    let bias = cfg.bias.unwrap_or(if sign_preserving {
+    let bias = cfg.bias.unwrap_or(if opt.keeps_signs() {
         BiasKind::Split
     } else if cfg.kind == ModelKind::Dann {
         BiasKind::Zero
@@ -337,18 +336,14 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         data.train.mean_input(),
         cfg.seed,
     );
-    if cfg.optimizer.potential.preserves_sign() || cfg.optimizer.unsigned_eg {
-        if let Some(p) = model
-            .params()
-            .into_iter()
-            .find(|p| p.value.iter().any(|&v| v == 0.0))
-        {
-            return Err(Error::Config(format!(
-                "parameter `{}` starts with weights at exactly 0, which EG can never move \
-                 (it is multiplicative): use a nonzero init, or bias = \"split\" for biases",
-                p.name
-            )));
-        }
+    if cfg.optimizer.keeps_signs()
+        && let Some(p) = model.params().into_iter().find(|p| p.value.contains(&0.0))
+    {
+        return Err(Error::Config(format!(
+            "parameter `{}` starts with weights at exactly 0, which EG can never move \
+             (it is multiplicative): use a nonzero init, or bias = \"split\" for biases",
+            p.name
+        )));
     }
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
     let mut run = RunDir::open(&run_dir, resume.is_some())?;
