@@ -98,6 +98,19 @@ impl<T: Real> Sequential<T> {
             .flat_map(|l| l.module_mut().params_mut())
             .collect()
     }
+    /// Per Dale's-law layer, the mean row sum of its effective matrix (≈ 0 when the
+    /// initialisation balances excitation and inhibition).
+    pub fn ei_balance(&self) -> Vec<(String, f64)> {
+        self.layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::ColEi(c) => Some((c.weight.name.clone(), c.mean_row_sum())),
+                Layer::Dann(d) => Some((d.w_ee.name.clone(), d.mean_row_sum())),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn zero_grad(&mut self) {
         for p in self.params_mut() {
             p.zero_grad();

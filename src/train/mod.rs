@@ -265,6 +265,8 @@ pub struct Outcome {
     pub test_loss: f64,
     pub test_acc: f64,
     pub seconds: f64,
+    /// Mean row sum of each Dale's-law layer's effective matrix at initialisation.
+    pub ei_balance_at_init: Vec<(String, f64)>,
 }
 
 /// Where a run comes from and where it goes (the command-line options of `geoplast train`).
@@ -345,6 +347,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
             p.name
         )));
     }
+    let ei_balance_at_init = model.ei_balance();
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
     let mut run = RunDir::open(&run_dir, resume.is_some())?;
     let start_epoch = if resume.is_some() {
@@ -427,6 +430,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
             test_loss,
             test_acc,
             seconds: start.elapsed().as_secs_f64(),
+            ei_balance_at_init,
         });
     }
     if start_epoch == cfg.epochs {
@@ -447,6 +451,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         test_loss,
         test_acc,
         seconds: start.elapsed().as_secs_f64(),
+        ei_balance_at_init,
     };
     run.write_json("summary.json", &outcome)?;
     write_report(&run, &cfg, &outcome)?;
@@ -508,7 +513,7 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         ],
     };
     plot::save(&fig, &run.file("curves"))?;
-    let report = format!(
+    let mut report = format!(
         "# Training run\n\nModel {:?} (hidden {:?}), optimiser potential {}, lr {}, {} epochs, batch {}, seed {}.\n\n\
          Final test accuracy **{:.2} %**, test loss {:.4} ({:.1} s).\n\n![curves](curves.png)\n\n\
          Files: `config.toml`, `metrics.jsonl`, `weights_init.safetensors`, `weights_final.safetensors`, \
@@ -524,6 +529,14 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         o.test_loss,
         o.seconds,
     );
+    if !o.ei_balance_at_init.is_empty() {
+        report += "\n## E/I balance at initialisation\n\n| layer | mean row sum of the effective matrix |\n|---|---|\n";
+        for (name, v) in &o.ei_balance_at_init {
+            report += &format!("| {name} | {v:.4} |\n");
+        }
+        report += "\nA balanced Dale initialisation has row sums near 0; a large value means an outlier \
+                   eigenvalue and saturated units. The first column-EI layer is centred by its bias instead.\n";
+    }
     run.write_text("report.md", &report)?;
     Ok(())
 }
