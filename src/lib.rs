@@ -15,6 +15,7 @@
 //! * [`io`] — configs, checkpoints (safetensors), metrics.
 //! * [`report`] — plots (PNG + SVG) and run reports.
 
+pub mod analysis;
 pub mod error;
 pub mod experiments;
 pub mod geometry;

@@ -29,6 +29,55 @@ enum Experiment {
     ROfK,
 }
 
+/// Options of `geoplast geometry`.
+#[derive(clap::Args)]
+struct GeometryArgs {
+    /// Weights before learning (.csv/.npy/.npz column, or .safetensors).
+    #[arg(long, requires = "after", conflicts_with = "weights")]
+    before: Option<PathBuf>,
+    /// Weights after learning (same synapses, same order).
+    #[arg(long, requires = "before")]
+    after: Option<PathBuf>,
+    /// Synapses × sessions tables (.csv/.npy/.npz files or folders of them).
+    #[arg(long, num_args = 1..)]
+    weights: Vec<String>,
+    /// Which sessions to pair: consecutive, first-last, or I:J (0-based).
+    #[arg(long, default_value = "consecutive")]
+    pairs: geoplast::io::pairs::SessionPairs,
+    /// Only tensors whose name matches (safetensors; `*` is a wildcard; repeatable).
+    #[arg(long)]
+    include: Vec<String>,
+    /// Skip tensors whose name matches (e.g. '*fc*' for classifier layers; repeatable).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Candidate potentials, e.g. "ne,p1.1:3.0:0.1,hyp0.01" (default: NE, p 1.1…3.0, hypentropy grid).
+    #[arg(long, default_value = "default")]
+    candidates: String,
+    /// Rank by the centred ΔCDF (mean removed) instead of the uncentred one.
+    #[arg(long)]
+    centred: bool,
+    /// Bootstrap replicates (0 turns the bootstrap off).
+    #[arg(long, default_value_t = 200)]
+    bootstrap: usize,
+    /// Drop pairs with a value <= 0 from every candidate (e.g. imaging data with background-subtracted zeros).
+    #[arg(long)]
+    drop_nonpositive: bool,
+    /// With sign changes, still score negative entropy on the sign-preserving pairs (flagged).
+    #[arg(long)]
+    ne_subset: bool,
+    /// Divide each table by its median positive value (files in different units).
+    #[arg(long, value_parser = ["none", "median"], default_value = "none")]
+    normalize: String,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write report.md, report.json and plots here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Reproduce a paper result into a run folder (table, metrics, weights, plots, report.md).
@@ -44,6 +93,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Which geometry of plasticity is consistent with how these synapses changed? (paired test)
+    #[command(after_help = "Examples:\n  \
+        geoplast geometry --before w0.csv --after w1.csv\n  \
+        geoplast geometry --weights synapses_by_session.npy --pairs consecutive --out runs/geo\n  \
+        geoplast geometry --before init.safetensors --after final.safetensors --exclude '*fc*' --json\n  \
+        geoplast geometry --weights ../shared/data/melander2021/all_raw_pyr_green --normalize median --drop-nonpositive")]
+    Geometry(GeometryArgs),
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -134,6 +190,90 @@ fn reproduce(exp: Experiment, quick: bool, out: Option<PathBuf>) -> Result<()> {
     }
 }
 
+fn geometry_cmd(a: GeometryArgs) -> Result<()> {
+    use geoplast::analysis::paired;
+    let mut p = match (&a.before, &a.after) {
+        (Some(b), Some(af)) => {
+            geoplast::io::pairs::from_before_after(b, af, &a.include, &a.exclude)?
+        }
+        _ if !a.weights.is_empty() => {
+            geoplast::io::pairs::from_tables(&a.weights, a.pairs, a.normalize == "median")?
+        }
+        _ => bail!("give --before A --after B, or --weights TABLE (synapses × sessions)"),
+    };
+    if a.drop_nonpositive {
+        p.drop_nonpositive();
+    }
+    if p.before.len() < 3 {
+        bail!(
+            "only {} pairs are left: the geometry test needs at least 3",
+            p.before.len()
+        );
+    }
+    let cands = paired::parse_candidates(&a.candidates, &p.before).map_err(anyhow::Error::msg)?;
+    let mut opts = paired::PairedOptions::new(cands);
+    opts.bootstrap = a.bootstrap;
+    opts.ne_subset = a.ne_subset;
+    opts.seed = a.seed;
+    if a.centred {
+        opts.centring = geoplast::analysis::delta_cdf::Centring::Centred;
+    }
+    let notes = p.notes.clone();
+    let report = paired::infer(p.before, p.after, &opts);
+    if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {
+        let why: Vec<String> = report
+            .candidates
+            .iter()
+            .map(|c| format!("{}: {}", c.label, c.excluded.clone().unwrap_or_default()))
+            .collect();
+        bail!(
+            "no candidate potential could be scored on these {} pairs ({})",
+            report.n_pairs,
+            why.join("; ")
+        );
+    }
+    let json_value = serde_json::json!({ "input": notes, "report": report });
+    let table = geoplast::report::geometry::table(&report);
+    let lines = geoplast::report::geometry::summary_lines(&report);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json_value)?);
+    } else {
+        for n in &notes {
+            println!("{n}");
+        }
+        println!("\n{table}");
+        for l in &lines {
+            println!("{l}");
+        }
+    }
+    if let Some(dir) = a.out {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        geoplast::report::geometry::plots(&report, &dir)?;
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(&json_value)?,
+        )?;
+        let md = format!(
+            "# Geometry test\n\n{}\n\n{table}\n{}\n\n![ΔCDF](delta_cdf.png)\n\n![change](standardised_change.png)\n\n![QQ](qq.png)\n",
+            notes
+                .iter()
+                .map(|n| format!("* {n}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            lines
+                .iter()
+                .map(|l| format!("* {l}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        std::fs::write(dir.join("report.md"), md)?;
+        if !a.json {
+            println!("\nreport, JSON and plots in {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let run = || -> Result<()> {
@@ -152,6 +292,7 @@ fn main() -> std::process::ExitCode {
                 quick,
                 out,
             } => reproduce(experiment, quick, out),
+            Command::Geometry(args) => geometry_cmd(args),
             Command::Train {
                 config,
                 data_dir,

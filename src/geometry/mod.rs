@@ -72,7 +72,7 @@ impl Potential {
             Potential::Euclidean => "euclid".into(),
             Potential::PNorm { p } => format!("p{}", (p * 100.0).round() / 100.0),
             Potential::NegEntropy => "NE".into(),
-            Potential::Hypentropy { beta } => format!("hyp({beta})"),
+            Potential::Hypentropy { beta } => format!("hyp({})", short(beta)),
         }
     }
 
@@ -108,6 +108,20 @@ impl Potential {
                 T::c(m.inverse(m.mirror(w.f64()) - (lr * d).f64(), s.f64()))
             }
         }
+    }
+}
+
+/// A number in at most 4 significant digits, without float noise (`11.2`, not `11.200000000000001`).
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod pairs;
 pub mod run;
+pub mod weights;
 
 pub use run::RunDir;

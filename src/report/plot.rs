@@ -133,7 +133,9 @@ where
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
                     });
-                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, c.filled())))?;
+                if pts.len() <= 40 {
+                    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, c.filled())))?;
+                }
             }
         }
         (PanelKind::Hist { samples, .. }, Some((dens, width))) => {
@@ -182,7 +184,7 @@ where
 pub fn save(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>> {
     register_font();
     let rows = fig.panels.len().div_ceil(fig.cols) as u32;
-    let size = (420 * fig.cols as u32, 320 * rows + 40);
+    let size = ((420 * fig.cols as u32).max(720), 320 * rows + 40);
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     draw(BitMapBackend::new(&png, size).into_drawing_area(), fig)

@@ -1,0 +1,225 @@
+//! Before/after weight pairs from the inputs of `geoplast geometry`, with a record of what was
+//! dropped and why.
+
+use super::weights::{Table, read_safetensors_pair, read_table};
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// Which sessions of a synapses × sessions table to pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionPairs {
+    /// (0,1), (1,2), …: every consecutive pair, stacked.
+    Consecutive,
+    /// (0, last).
+    FirstLast,
+    /// (i, j), 0-based.
+    Fixed(usize, usize),
+}
+
+impl std::str::FromStr for SessionPairs {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "consecutive" => Ok(Self::Consecutive),
+            "first-last" => Ok(Self::FirstLast),
+            _ => {
+                let (a, b) = s
+                    .split_once(':')
+                    .ok_or_else(|| format!("expected consecutive, first-last or I:J, got {s:?}"))?;
+                let p = |x: &str| {
+                    x.parse::<usize>()
+                        .map_err(|_| format!("session {x:?} is not a 0-based index"))
+                };
+                Ok(Self::Fixed(p(a)?, p(b)?))
+            }
+        }
+    }
+}
+
+/// Paired weights and how they were obtained.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Pairs {
+    #[serde(skip)]
+    pub before: Vec<f64>,
+    #[serde(skip)]
+    pub after: Vec<f64>,
+    /// What was read and what was dropped, in sentences.
+    pub notes: Vec<String>,
+}
+
+impl Pairs {
+    /// Drops every pair with a value ≤ 0 (for data where negatives are measurement noise).
+    pub fn drop_nonpositive(&mut self) {
+        let n = self.before.len();
+        let keep: Vec<bool> = (0..n)
+            .map(|i| self.before[i] > 0.0 && self.after[i] > 0.0)
+            .collect();
+        let zeros = (0..n)
+            .filter(|&i| self.before[i] == 0.0 || self.after[i] == 0.0)
+            .count();
+        let dropped = keep.iter().filter(|k| !**k).count();
+        let mut it = keep.iter();
+        self.before.retain(|_| *it.next().unwrap());
+        let mut it = keep.iter();
+        self.after.retain(|_| *it.next().unwrap());
+        self.notes.push(format!(
+            "dropped {dropped} of {n} pairs with a value <= 0 ({zeros} with an exact zero, {} with a negative value)",
+            dropped - zeros
+        ));
+    }
+}
+
+fn median_positive(t: &Table) -> f64 {
+    let mut v: Vec<f64> = t.data.iter().copied().filter(|x| *x > 0.0).collect();
+    if v.is_empty() {
+        return 1.0;
+    }
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f64::total_cmp).1
+}
+
+/// Expands folders into their `.npy`/`.csv`/`.npz` files (sorted).
+fn expand(specs: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for s in specs {
+        let p = Path::new(s);
+        if p.is_dir() {
+            let mut files: Vec<String> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    matches!(
+                        f.extension().and_then(|e| e.to_str()),
+                        Some("npy" | "csv" | "npz")
+                    )
+                })
+                .map(|f| f.to_string_lossy().to_string())
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(Error::data(
+                    p,
+                    "the folder holds no .npy, .npz or .csv files",
+                ));
+            }
+            out.extend(files);
+        } else {
+            out.push(s.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Pairs from synapses × sessions tables (files or folders of files). With `normalize`, each
+/// table is divided by its median positive value first (files often differ in scale).
+pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) -> Result<Pairs> {
+    let files = expand(specs)?;
+    let mut pairs = Pairs::default();
+    let mut n_syn = 0;
+    for f in &files {
+        let mut t = read_table(f)?;
+        if t.cols < 2 {
+            return Err(Error::data(
+                f,
+                "a single column has no before/after: give two columns (sessions) or use --before/--after",
+            ));
+        }
+        if normalize {
+            let m = median_positive(&t);
+            t.data.iter_mut().for_each(|v| *v /= m);
+        }
+        let list: Vec<(usize, usize)> = match sessions {
+            SessionPairs::Consecutive => (0..t.cols - 1).map(|j| (j, j + 1)).collect(),
+            SessionPairs::FirstLast => vec![(0, t.cols - 1)],
+            SessionPairs::Fixed(a, b) => {
+                if a >= t.cols || b >= t.cols {
+                    return Err(Error::data(
+                        f,
+                        format!(
+                            "session {} does not exist: the table has {} sessions (0-based)",
+                            a.max(b),
+                            t.cols
+                        ),
+                    ));
+                }
+                vec![(a, b)]
+            }
+        };
+        for (a, b) in list {
+            pairs.before.extend(t.column(a));
+            pairs.after.extend(t.column(b));
+        }
+        n_syn += t.rows;
+    }
+    pairs.notes.push(format!(
+        "read {} file(s), {n_syn} synapses, {} pairs ({sessions:?} sessions{})",
+        files.len(),
+        pairs.before.len(),
+        if normalize {
+            ", each file divided by its median positive value"
+        } else {
+            ""
+        }
+    ));
+    Ok(pairs)
+}
+
+/// Pairs from two files: two `.safetensors` (tensors paired by name, filtered by glob patterns)
+/// or two one-column tables of equal length.
+pub fn from_before_after(
+    before: &Path,
+    after: &Path,
+    include: &[String],
+    exclude: &[String],
+) -> Result<Pairs> {
+    let is_st = |p: &Path| p.extension().is_some_and(|e| e == "safetensors");
+    if is_st(before) || is_st(after) {
+        let (w0, w1, used, unpaired) = read_safetensors_pair(before, after, include, exclude)?;
+        let mut notes = vec![format!(
+            "paired {} tensors by name ({} weights): {}",
+            used.len(),
+            w0.len(),
+            used.join(", ")
+        )];
+        if !unpaired.is_empty() {
+            notes.push(format!(
+                "skipped {} tensors present in only one file: {}",
+                unpaired.len(),
+                unpaired.join(", ")
+            ));
+        }
+        return Ok(Pairs {
+            before: w0,
+            after: w1,
+            notes,
+        });
+    }
+    let read1 = |p: &Path| -> Result<Vec<f64>> {
+        let t = read_table(&p.to_string_lossy())?;
+        if t.cols != 1 {
+            return Err(Error::data(
+                p,
+                format!("expected one column of weights, found {}", t.cols),
+            ));
+        }
+        Ok(t.data)
+    };
+    let (w0, w1) = (read1(before)?, read1(after)?);
+    if w0.len() != w1.len() {
+        return Err(Error::data(
+            after,
+            format!(
+                "{} weights here but {} in {}: the files must list the same synapses",
+                w1.len(),
+                w0.len(),
+                before.display()
+            ),
+        ));
+    }
+    let notes = vec![format!("read {} pairs", w0.len())];
+    Ok(Pairs {
+        before: w0,
+        after: w1,
+        notes,
+    })
+}

@@ -1,0 +1,234 @@
+//! How the paired geometry test is shown: a terminal table, markdown, and plots.
+
+use crate::analysis::normal;
+use crate::analysis::paired::PairedReport;
+use crate::error::Result;
+use crate::geometry::Potential;
+use crate::report::{Figure, Panel, PanelKind, Series, plot};
+use std::path::Path;
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("—".into(), |x| format!("{x:.4}"))
+}
+
+/// The ranking as a markdown table (also readable in a terminal).
+pub fn table(r: &PairedReport) -> String {
+    let mut s = String::from(
+        "| rank | potential | ΔCDF | 95 % CI | centred ΔCDF | noise floor (mean ± sd) | M | mean/sd | pairs | ≈ best |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (i, c) in r.candidates.iter().enumerate() {
+        let rank = if c.delta_cdf.is_some() {
+            (i + 1).to_string()
+        } else {
+            "—".into()
+        };
+        let ci = if c.interval.0.is_finite() {
+            format!("{:.4}–{:.4}", c.interval.0, c.interval.1)
+        } else {
+            "—".into()
+        };
+        let floor = if c.null_mean.is_finite() {
+            format!("{:.4} ± {:.4}", c.null_mean, c.null_sd)
+        } else {
+            "—".into()
+        };
+        let (m, drift) = if c.delta_cdf.is_some() {
+            (
+                format!("{:.3}", c.stats.magnitude),
+                format!("{:.3}", c.stats.mean / c.stats.sd),
+            )
+        } else {
+            ("—".into(), "—".into())
+        };
+        let mark = match (&c.excluded, c.indistinguishable_from_best) {
+            (Some(why), _) => format!("excluded: {why}"),
+            (None, true) => "yes".into(),
+            (None, false) => "".into(),
+        };
+        let label = match &c.note {
+            Some(n) => format!("{} ({n})", c.label),
+            None => c.label.clone(),
+        };
+        s += &format!(
+            "| {rank} | {label} | {} | {ci} | {} | {floor} | {m} | {drift} | {} | {mark} |\n",
+            fmt(c.delta_cdf),
+            fmt(c.delta_cdf_centred),
+            c.stats.n
+        );
+    }
+    s
+}
+
+/// Best candidate, KS diagnostics and warnings as text lines.
+pub fn summary_lines(r: &PairedReport) -> Vec<String> {
+    let mut out = vec![format!(
+        "best geometry: {} (argmin of ΔCDF over {} candidates, {} pairs)",
+        r.best,
+        r.candidates.len(),
+        r.n_pairs
+    )];
+    let close: Vec<&str> = r
+        .candidates
+        .iter()
+        .filter(|c| c.indistinguishable_from_best)
+        .map(|c| c.label.as_str())
+        .collect();
+    out.push(format!(
+        "cannot be told apart from the best: {}",
+        close.join(", ")
+    ));
+    for d in &r.diagnostics {
+        out.push(format!(
+            "KS of the standardised change under {} against N(0,1): D = {:.4}, p = {:.3e}",
+            d.label, d.ks_distance, d.ks_p_value
+        ));
+    }
+    for w in &r.warnings {
+        out.push(format!(
+            "warning ({}, {} pairs): {}",
+            w.kind, w.count, w.message
+        ));
+    }
+    out
+}
+
+/// `delta_cdf`, `standardised_change` and `qq` plots (PNG + SVG) in `dir`.
+pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
+    // ΔCDF over p, negative entropy drawn at p = 1 (its limit), with intervals and the floor.
+    let mut pts: Vec<(f64, f64, f64, f64, f64)> = r
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            let x = match c.potential {
+                Potential::PNorm { p } => p,
+                Potential::NegEntropy => 1.0,
+                Potential::Euclidean => 2.0,
+                Potential::Hypentropy { .. } => return None,
+            };
+            c.delta_cdf.map(|d| {
+                (
+                    x,
+                    d,
+                    c.interval.0,
+                    c.interval.1,
+                    c.null_mean + 2.0 * c.null_sd,
+                )
+            })
+        })
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let col = |f: fn(&(f64, f64, f64, f64, f64)) -> f64| pts.iter().map(f).collect::<Vec<f64>>();
+    let xs = col(|p| p.0);
+    let fig = Figure {
+        title: format!(
+            "Geometry test: ΔCDF per candidate ({} pairs; negative entropy at p = 1)",
+            r.n_pairs
+        ),
+        cols: 1,
+        panels: vec![Panel {
+            title: format!("best: {}", r.best),
+            x_label: "p (p-norm potential)".into(),
+            y_label: "ΔCDF".into(),
+            kind: PanelKind::Lines(vec![
+                Series {
+                    name: "ΔCDF".into(),
+                    x: xs.clone(),
+                    y: col(|p| p.1),
+                },
+                Series {
+                    name: "95 % CI low".into(),
+                    x: xs.clone(),
+                    y: col(|p| p.2),
+                },
+                Series {
+                    name: "95 % CI high".into(),
+                    x: xs.clone(),
+                    y: col(|p| p.3),
+                },
+                Series {
+                    name: "noise floor + 2 sd".into(),
+                    x: xs,
+                    y: col(|p| p.4),
+                },
+            ]),
+        }],
+    };
+    plot::save(&fig, &dir.join("delta_cdf"))?;
+
+    let grid: Vec<f64> = (0..100).map(|i| -5.0 + (i as f64 + 0.5) * 0.1).collect();
+    let hist_panels = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let n: u64 = d.histogram.iter().sum();
+            Panel {
+                title: d.label.clone(),
+                x_label: "standardised dual change z".into(),
+                y_label: "density".into(),
+                kind: PanelKind::Lines(vec![
+                    Series {
+                        name: "data".into(),
+                        x: grid.clone(),
+                        y: d.histogram
+                            .iter()
+                            .map(|&c| c as f64 / (n as f64 * 0.1))
+                            .collect(),
+                    },
+                    Series {
+                        name: "N(0,1)".into(),
+                        x: grid.clone(),
+                        y: grid.iter().map(|&x| normal::pdf(x)).collect(),
+                    },
+                ]),
+            }
+        })
+        .collect::<Vec<_>>();
+    if !hist_panels.is_empty() {
+        let cols = hist_panels.len();
+        plot::save(
+            &Figure {
+                title: "Standardised dual change vs N(0,1)".into(),
+                cols,
+                panels: hist_panels,
+            },
+            &dir.join("standardised_change"),
+        )?;
+        let qq = r
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let q = d.quantiles.len();
+                let theo: Vec<f64> = (0..q)
+                    .map(|i| normal::quantile((i as f64 + 0.5) / q as f64))
+                    .collect();
+                Panel {
+                    title: d.label.clone(),
+                    x_label: "N(0,1) quantile".into(),
+                    y_label: "data quantile".into(),
+                    kind: PanelKind::Lines(vec![
+                        Series {
+                            name: "data".into(),
+                            x: theo.clone(),
+                            y: d.quantiles.clone(),
+                        },
+                        Series {
+                            name: "identity".into(),
+                            x: theo.clone(),
+                            y: theo,
+                        },
+                    ]),
+                }
+            })
+            .collect();
+        plot::save(
+            &Figure {
+                title: "QQ plot of the standardised dual change".into(),
+                cols,
+                panels: qq,
+            },
+            &dir.join("qq"),
+        )?;
+    }
+    Ok(())
+}
