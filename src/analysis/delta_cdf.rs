@@ -27,24 +27,42 @@ fn phi_table() -> &'static [f64; GRID] {
     T.get_or_init(|| std::array::from_fn(|k| normal::cdf(grid(k))))
 }
 
+/// The grid with sentinels, `[−∞, x_0, …, x_999, +∞]`, precomputed: computing `grid(k)`
+/// divides by 999, which dominated the binning, and the sentinels make the lookups below
+/// branch-free.
+fn grid_table() -> &'static [f64; GRID + 2] {
+    static T: OnceLock<[f64; GRID + 2]> = OnceLock::new();
+    T.get_or_init(|| {
+        std::array::from_fn(|i| match i {
+            0 => f64::NEG_INFINITY,
+            _ if i == GRID + 1 => f64::INFINITY,
+            _ => grid(i - 1),
+        })
+    })
+}
+
 /// The index of the first grid point strictly above `z` (GRID if none): `z` is counted in
 /// `F̂(x_k)` for every k ≥ this index.
 #[inline(always)]
 pub fn first_above(z: f64) -> usize {
-    if !(z >= -5.0) {
-        return 0; // below the grid (NaN never reaches here: callers drop non-finite values)
+    first_above_in(grid_table(), z)
+}
+
+/// `t` is [`grid_table`]: `x_k = t[k + 1]`.
+#[inline(always)]
+fn first_above_in(t: &[f64; GRID + 2], z: f64) -> usize {
+    // A guess from the uniform spacing (off by at most one), then branch-free corrections
+    // against the exact grid values.
+    let mut k = ((z + 5.0) * 99.9).clamp(0.0, (GRID - 1) as f64) as usize + 1;
+    // SAFETY: the guess is in 1..=GRID; each step moves k by at most one and the sentinels
+    // (t[0] = −∞, t[GRID + 1] = +∞) stop it at 0 and GRID, so every index is in 0..=GRID + 1.
+    // Unchecked reads let the loops that call this vectorise (gathers).
+    unsafe {
+        k -= (*t.get_unchecked(k) > z) as usize;
+        k += (*t.get_unchecked(k + 1) <= z) as usize;
+        k -= (*t.get_unchecked(k) > z) as usize;
     }
-    if z >= 5.0 {
-        return GRID;
-    }
-    let mut j = ((z + 5.0) * 99.9) as usize + 1;
-    while j > 0 && grid(j - 1) > z {
-        j -= 1;
-    }
-    while j < GRID && grid(j) <= z {
-        j += 1;
-    }
-    j
+    k
 }
 
 /// Counts of values per "first grid point above" bin (length GRID + 1).
@@ -52,24 +70,65 @@ pub type Bins = Vec<u64>;
 
 /// Bins `values` after the affine map `z = (v − shift)/scale`.
 pub fn bin(values: &[f64], shift: f64, scale: f64) -> Bins {
+    bin_two(values, [shift, shift], scale).0
+}
+
+/// Bins `values` under two shifts at once (uncentred and centred ΔCDF in one pass).
+pub fn bin_two(values: &[f64], shifts: [f64; 2], scale: f64) -> (Bins, Bins) {
     const CHUNK: usize = 1 << 16;
-    let inv = 1.0 / scale;
-    values
+    let merged = values
         .par_chunks(CHUNK)
         .map(|c| {
-            let mut h = vec![0u64; GRID + 1];
-            for &v in c {
-                h[first_above((v - shift) * inv)] += 1;
-            }
+            let mut h = vec![[0u64; 2]; GRID + 1];
+            bin_chunk(c, shifts, scale, &mut h);
             h
         })
         .reduce(
-            || vec![0u64; GRID + 1],
+            || vec![[0u64; 2]; GRID + 1],
             |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a.iter_mut().zip(&b).for_each(|(x, y)| {
+                    x[0] += y[0];
+                    x[1] += y[1];
+                });
                 a
             },
-        )
+        );
+    (
+        merged.iter().map(|b| b[0]).collect(),
+        merged.iter().map(|b| b[1]).collect(),
+    )
+}
+
+/// Adds the bins of `values` (NaN skipped) under two shifts to `h` (length GRID + 1).
+///
+/// Bin indices are computed first, in blocks, by a loop that vectorises (AVX-512 gathers for
+/// the table lookups); the increments follow, into four interleaved sub-histograms because
+/// neighbouring values often share a bin and increments of one counter would wait on each other.
+pub fn bin_chunk(values: &[f64], shifts: [f64; 2], scale: f64, h: &mut [[u64; 2]]) {
+    const BLOCK: usize = 1024;
+    /// An index past the histogram marks a NaN (dropped).
+    const SKIP: u32 = GRID as u32 + 1;
+    let t = grid_table();
+    let inv = 1.0 / scale;
+    let mut sub = vec![[0u32; 8]; GRID + 2];
+    let mut idx = [[0u32; BLOCK]; 2];
+    for block in values.chunks(BLOCK) {
+        crate::dispatch!(for (s, shift) in shifts.iter().enumerate() {
+            for (o, &v) in idx[s].iter_mut().zip(block) {
+                let k = first_above_in(t, (v - shift) * inv) as u32;
+                *o = if v.is_nan() { SKIP } else { k };
+            }
+        });
+        for (i, (&a, &b)) in idx[0].iter().zip(&idx[1]).take(block.len()).enumerate() {
+            let lane = i & 3;
+            sub[a as usize][lane] += 1;
+            sub[b as usize][4 + lane] += 1;
+        }
+    }
+    for (hk, s) in h.iter_mut().zip(&sub) {
+        hk[0] += s[..4].iter().map(|&c| c as u64).sum::<u64>();
+        hk[1] += s[4..].iter().map(|&c| c as u64).sum::<u64>();
+    }
 }
 
 /// ΔCDF from bin counts of `n` values.
@@ -101,6 +160,12 @@ pub fn delta_cdf(values: &[f64], mean: f64, sd: f64, centring: Centring) -> f64 
         0.0
     };
     from_bins(&bin(values, shift, sd), values.len())
+}
+
+/// (uncentred, centred) ΔCDF of `values` in one pass.
+pub fn delta_cdf_both(values: &[f64], mean: f64, sd: f64) -> (f64, f64) {
+    let (u, c) = bin_two(values, [0.0, mean], sd);
+    (from_bins(&u, values.len()), from_bins(&c, values.len()))
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 //! m-out-of-n bootstrap; the floor scales as 1/√D), which keeps 10⁷ pairs fast.
 
 use super::delta_cdf::{self, Centring};
-use super::dual::{DualStats, Prepared, dual_change, dual_change_aligned};
+use super::dual::{
+    DualStats, Prepared, dual_change, dual_change_aligned, mean_sd_lanes, score_all,
+};
 use crate::geometry::Potential;
 use rand::RngExt;
 use rand_distr::StandardNormal;
@@ -92,7 +94,7 @@ pub struct CandidateResult {
     /// Mean and sd of ΔCDF for exactly Gaussian samples of the same size.
     pub null_mean: f64,
     pub null_sd: f64,
-    /// 95 % bootstrap interval of ΔCDF.
+    /// 95 % bootstrap interval of ΔCDF (spread of the paired bootstrap, centred on the estimate).
     pub interval: (f64, f64),
     /// The difference from the best candidate is not resolved (bootstrap, or < 2 null-sd).
     pub indistinguishable_from_best: bool,
@@ -238,11 +240,13 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
         });
     }
 
-    // Score every candidate on all pairs where it is defined.
-    let mut results: Vec<(CandidateResult, Option<Vec<f64>>)> = opts
+    // Score every candidate on all pairs where it is defined, in two fused passes.
+    let scored = score_all(&data, &opts.candidates);
+    let mut results: Vec<CandidateResult> = opts
         .candidates
         .iter()
-        .map(|&pot| {
+        .zip(&scored)
+        .map(|(&pot, sc)| {
             let label = pot.label();
             let blank = |excluded: Option<String>| CandidateResult {
                 potential: pot,
@@ -259,20 +263,14 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
                 note: None,
             };
             if pot == Potential::NegEntropy && sign_changes > 0 && !opts.ne_subset {
-                return (
-                    blank(Some(format!("{sign_changes} pairs change sign"))),
-                    None,
-                );
+                return blank(Some(format!("{sign_changes} pairs change sign")));
             }
-            let (delta, stats) = dual_change(&data, pot);
-            if stats.n < 3 || !(stats.sd > 0.0) {
-                return (
-                    blank(Some("fewer than 3 usable pairs or no change".into())),
-                    None,
-                );
+            let stats = sc.stats;
+            if stats.n < 3 || stats.sd.is_nan() || stats.sd <= 0.0 {
+                return blank(Some("fewer than 3 usable pairs or no change".into()));
             }
-            let unc = delta_cdf::delta_cdf(&delta, stats.mean, stats.sd, Centring::Uncentred);
-            let cen = delta_cdf::delta_cdf(&delta, stats.mean, stats.sd, Centring::Centred);
+            let unc = delta_cdf::from_bins(&sc.bins.0, stats.n);
+            let cen = delta_cdf::from_bins(&sc.bins.1, stats.n);
             let mut r = blank(None);
             r.delta_cdf = Some(if opts.centring == Centring::Centred {
                 cen
@@ -288,13 +286,13 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
                     stats.n
                 ));
             }
-            (r, Some(delta))
+            r
         })
         .collect();
 
     // The noise floor at each candidate's sample size.
     let mut floors: Vec<(usize, (f64, f64))> = Vec::new();
-    for (r, _) in results.iter_mut().filter(|(r, _)| r.delta_cdf.is_some()) {
+    for r in results.iter_mut().filter(|r| r.delta_cdf.is_some()) {
         let n = r.stats.n;
         let f = match floors.iter().find(|(m, _)| *m == n) {
             Some((_, f)) => *f,
@@ -310,21 +308,17 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
     let best_idx = results
         .iter()
         .enumerate()
-        .filter_map(|(i, (r, _))| r.delta_cdf.map(|d| (i, d)))
+        .filter_map(|(i, r)| r.delta_cdf.map(|d| (i, d)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i);
     bootstrap(&data, &mut results, best_idx, opts);
 
     let mut diagnostics = Vec::new();
     if let Some(b) = best_idx {
-        let (r, delta) = &results[b];
+        let r = &results[b];
         let stats = r.stats;
-        diagnostics.push(diagnostic(
-            &r.label,
-            delta.as_ref().unwrap(),
-            &stats,
-            opts.centring,
-        ));
+        let delta = dual_change(&data, r.potential).0;
+        diagnostics.push(diagnostic(&r.label, &delta, &stats, opts.centring));
         if stats.magnitude > 0.5 {
             warnings.push(Warning {
                 kind: "large_change",
@@ -372,14 +366,23 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
             });
         }
     }
-    if let Some((r, Some(delta))) = results.iter().find(|(r, _)| {
-        r.potential == Potential::PNorm { p: 2.0 } || r.potential == Potential::Euclidean
-    }) && best_idx.is_some_and(|b| results[b].0.label != r.label)
+    // The Euclidean candidate's diagnostics too, for comparison, when it is not the best.
+    if let Some(r) = results.iter().find(|r| {
+        r.delta_cdf.is_some()
+            && matches!(
+                r.potential,
+                Potential::PNorm { p: 2.0 } | Potential::Euclidean
+            )
+    }) && best_idx.is_some_and(|b| results[b].label != r.label)
     {
-        diagnostics.push(diagnostic(&r.label, delta, &r.stats, opts.centring));
+        diagnostics.push(diagnostic(
+            &r.label,
+            &dual_change(&data, r.potential).0,
+            &r.stats,
+            opts.centring,
+        ));
     }
-
-    let mut candidates: Vec<CandidateResult> = results.into_iter().map(|(r, _)| r).collect();
+    let mut candidates: Vec<CandidateResult> = results;
     candidates.sort_by(|a, b| match (a.delta_cdf, b.delta_cdf) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
@@ -404,7 +407,7 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
 /// told apart from the best.
 fn bootstrap(
     data: &Prepared,
-    results: &mut [(CandidateResult, Option<Vec<f64>>)],
+    results: &mut [CandidateResult],
     best: Option<usize>,
     opts: &PairedOptions,
 ) {
@@ -425,19 +428,28 @@ fn bootstrap(
         sub.iter().map(|&i| data.w1[i]).collect(),
     );
     let scored: Vec<usize> = (0..results.len())
-        .filter(|&i| results[i].0.delta_cdf.is_some())
+        .filter(|&i| results[i].delta_cdf.is_some())
         .collect();
     // Δ on the subsample, aligned across candidates (NaN where a candidate is undefined).
     let deltas: Vec<Vec<f64>> = scored
         .iter()
-        .map(|&i| dual_change_aligned(&sub_data, results[i].0.potential, true).0)
+        .map(|&i| dual_change_aligned(&sub_data, results[i].potential, true).0)
         .collect();
     let score = |d: &[f64]| -> f64 {
-        let (mean, sd) = mean_sd(d);
-        let finite: Vec<f64> = d.iter().copied().filter(|v| v.is_finite()).collect();
-        delta_cdf::delta_cdf(&finite, mean, sd, opts.centring)
+        let (_, mean, sd) = mean_sd_lanes(d);
+        delta_cdf::delta_cdf(d, mean, sd, opts.centring)
     };
-    let on_sub: Vec<f64> = deltas.iter().map(|d| score(d)).collect();
+    let on_sub: Vec<f64> = deltas
+        .iter()
+        .map(|d| {
+            score(
+                &d.iter()
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
     let reps: Vec<Vec<f64>> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|b| {
@@ -448,7 +460,7 @@ fn bootstrap(
                 .iter()
                 .map(|d| {
                     buf.clear();
-                    buf.extend(idx.iter().map(|&i| d[i]));
+                    buf.extend(idx.iter().map(|&i| d[i]).filter(|v| !v.is_nan()));
                     score(&buf)
                 })
                 .collect()
@@ -458,25 +470,32 @@ fn bootstrap(
         .iter()
         .position(|&i| i == best)
         .expect("best is scored");
-    let best_null_sd = results[best].0.null_sd;
-    let best_est = results[best].0.delta_cdf.unwrap();
+    let best_null_sd = results[best].null_sd;
+    let best_est = results[best].delta_cdf.unwrap();
     for (k, &i) in scored.iter().enumerate() {
-        let (r, _) = &mut results[i];
+        let r = &mut results[i];
         // m-out-of-n rescaling: √(pairs scored in the subsample / pairs scored in all data).
         let scale =
             (deltas[k].iter().filter(|v| v.is_finite()).count() as f64 / r.stats.n as f64).sqrt();
         let est = r.delta_cdf.unwrap();
-        let mut spread: Vec<f64> = reps.iter().map(|v| (v[k] - on_sub[k]) * scale).collect();
-        spread.sort_by(f64::total_cmp);
+        // Bootstrap replicates of a distance are biased upward (resampling duplicates synapses,
+        // which adds noise); the spread is centred on the estimate with that bias removed.
+        let centred = |mut v: Vec<f64>| {
+            let bias = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter_mut().for_each(|x| *x -= bias);
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let spread = centred(reps.iter().map(|v| (v[k] - on_sub[k]) * scale).collect());
         r.interval = (
             (est + percentile(&spread, 0.025)).max(0.0),
             est + percentile(&spread, 0.975),
         );
-        let mut diff: Vec<f64> = reps
-            .iter()
-            .map(|v| ((v[k] - v[bpos]) - (on_sub[k] - on_sub[bpos])) * scale)
-            .collect();
-        diff.sort_by(f64::total_cmp);
+        let diff = centred(
+            reps.iter()
+                .map(|v| ((v[k] - v[bpos]) - (on_sub[k] - on_sub[bpos])) * scale)
+                .collect(),
+        );
         let gap = est - best_est;
         r.indistinguishable_from_best =
             i == best || gap + percentile(&diff, 0.025) <= 0.0 || gap < 2.0 * best_null_sd;
@@ -504,7 +523,7 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
                     [p] => out.push(Potential::PNorm { p: num(p)? }),
                     [a, b, step] => {
                         let (a, b, step) = (num(a)?, num(b)?, num(step)?);
-                        if !(step > 0.0) {
+                        if step.is_nan() || step <= 0.0 {
                             return Err(format!("candidate {item:?}: the step must be > 0"));
                         }
                         let k = ((b - a) / step + 1e-9).floor() as usize;

@@ -174,7 +174,12 @@ pub fn from_before_after(
 ) -> Result<Pairs> {
     let is_st = |p: &Path| p.extension().is_some_and(|e| e == "safetensors");
     if is_st(before) || is_st(after) {
-        let (w0, w1, used, unpaired) = read_safetensors_pair(before, after, include, exclude)?;
+        let super::weights::TensorPairs {
+            before: w0,
+            after: w1,
+            used,
+            unpaired,
+        } = read_safetensors_pair(before, after, include, exclude)?;
         let mut notes = vec![format!(
             "paired {} tensors by name ({} weights): {}",
             used.len(),

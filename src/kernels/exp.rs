@@ -13,7 +13,7 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E).round();
+    let n = (x * LOG2E).round_ties_even();
     let r = x - n * LN2_HI - n * LN2_LO;
     // e^r on |r| <= 0.35: Taylor coefficients up to r^6 (truncation error < 1.1e-7 relative).
     let p = 1.0
@@ -28,10 +28,10 @@ pub fn exp_f32(x: f32) -> f32 {
 /// (relative error < 3e-16 on [-708, 709]); 0 below −745, like libm.
 #[inline(always)]
 pub fn exp_f64(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let xc = x.clamp(-708.0, 709.0);
-    let n = (xc * std::f64::consts::LOG2_E).round();
+    let n = (xc * std::f64::consts::LOG2_E).round_ties_even();
     let r = xc - n * LN2_HI - n * LN2_LO;
     let mut p = 1.0 / 479_001_600.0;
     for k in (0..12).rev() {

@@ -8,6 +8,7 @@
 pub mod bits;
 pub mod exp;
 pub mod gemm;
+pub mod log;
 pub mod real;
 pub mod update;
 
