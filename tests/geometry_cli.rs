@@ -1,0 +1,329 @@
+//! `geoplast geometry` end to end: every input format, the outputs, and clear errors.
+
+use geoplast::io::checkpoint::{self, Tensor};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+fn geoplast(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_geoplast"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!err.contains("panicked"), "panic: {err}");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        err,
+    )
+}
+
+/// Multiplicative (EG-like) changes of positive log-normal-ish weights.
+fn eg_pairs(n: usize) -> Vec<(f64, f64)> {
+    (0..n)
+        .map(|i| {
+            let u = ((i as f64 * 0.618_034).fract() - 0.5) * 3.0;
+            let v = ((i as f64 * 0.414_214).fract() - 0.5) * 0.2;
+            let w0 = (u - 2.0).exp();
+            (w0, w0 * v.exp())
+        })
+        .collect()
+}
+
+fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) {
+    let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    b.extend_from_slice(h.as_bytes());
+    b.extend(data.iter().flat_map(|v| v.to_le_bytes()));
+    std::fs::write(path, b).unwrap();
+}
+
+fn json_best(stdout: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(stdout).expect("valid JSON");
+    v["report"]["best"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn csv_with_header_ranks_and_writes_outputs() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = d.path().join("w.csv");
+    let mut text = String::from("before,after\n");
+    for (a, b) in eg_pairs(3000) {
+        text += &format!("{a},{b}\n");
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = d.path().join("geo");
+    let (ok, stdout, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &csv.to_string_lossy(),
+        "--bootstrap",
+        "50",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        stdout.contains("best geometry:") && stdout.contains("| rank |"),
+        "{stdout}"
+    );
+    for f in [
+        "report.md",
+        "report.json",
+        "delta_cdf.png",
+        "delta_cdf.svg",
+        "standardised_change.png",
+        "qq.png",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let (ok, stdout, _) = geoplast(&[
+        "geometry",
+        "--weights",
+        &csv.to_string_lossy(),
+        "--bootstrap",
+        "0",
+        "--json",
+        "--candidates",
+        "ne,p2",
+    ]);
+    assert!(ok);
+    assert_eq!(json_best(&stdout), "NE");
+}
+
+#[test]
+fn npy_sessions_and_separate_before_after_files() {
+    let d = tempfile::tempdir().unwrap();
+    let p = eg_pairs(2000);
+    // Three sessions: w0, w1, and w1 again (no change between sessions 1 and 2).
+    let data: Vec<f64> = p
+        .iter()
+        .flat_map(|(a, b)| [*a, *b, *b * 1.000_001])
+        .collect();
+    let npy = d.path().join("s.npy");
+    write_npy(&npy, p.len(), 3, &data);
+    let (ok, stdout, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &npy.to_string_lossy(),
+        "--pairs",
+        "0:1",
+        "--json",
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("2000 pairs"), "{stdout}");
+    let (ok, stdout, _) = geoplast(&[
+        "geometry",
+        "--weights",
+        &npy.to_string_lossy(),
+        "--json",
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(
+        ok && stdout.contains("4000 pairs"),
+        "consecutive pairs of 3 sessions"
+    );
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &npy.to_string_lossy(),
+        "--pairs",
+        "0:5",
+    ]);
+    assert!(!ok && err.contains("session 5 does not exist"), "{err}");
+
+    let (b, a) = (d.path().join("b.csv"), d.path().join("a.csv"));
+    std::fs::write(
+        &b,
+        p.iter().map(|x| format!("{}\n", x.0)).collect::<String>(),
+    )
+    .unwrap();
+    std::fs::write(
+        &a,
+        p.iter()
+            .take(1999)
+            .map(|x| format!("{}\n", x.1))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--before",
+        &b.to_string_lossy(),
+        "--after",
+        &a.to_string_lossy(),
+    ]);
+    assert!(!ok && err.contains("1999 weights here but 2000"), "{err}");
+}
+
+#[test]
+fn safetensors_pairs_by_name_with_exclusions() {
+    let d = tempfile::tempdir().unwrap();
+    let p = eg_pairs(1200);
+    let t = |f: fn(&(f64, f64)) -> f64, fc: f32| {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "conv.weight".to_string(),
+            Tensor {
+                shape: vec![40, 30],
+                data: p.iter().map(|x| f(x) as f32).collect(),
+            },
+        );
+        m.insert(
+            "fc.weight".to_string(),
+            Tensor {
+                shape: vec![2],
+                data: vec![fc, -fc],
+            },
+        );
+        m
+    };
+    let (b, a) = (
+        d.path().join("init.safetensors"),
+        d.path().join("final.safetensors"),
+    );
+    checkpoint::save(&b, &t(|x| x.0, 1.0), HashMap::new()).unwrap();
+    checkpoint::save(&a, &t(|x| x.1, -1.0), HashMap::new()).unwrap();
+    let (ok, stdout, err) = geoplast(&[
+        "geometry",
+        "--before",
+        &b.to_string_lossy(),
+        "--after",
+        &a.to_string_lossy(),
+        "--exclude",
+        "*fc*",
+        "--json",
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        stdout.contains("paired 1 tensors by name") && stdout.contains("conv.weight"),
+        "{stdout}"
+    );
+    // With the classifier included, its sign flips exclude negative entropy.
+    let (ok, stdout, _) = geoplast(&[
+        "geometry",
+        "--before",
+        &b.to_string_lossy(),
+        "--after",
+        &a.to_string_lossy(),
+        "--json",
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(ok && stdout.contains("\"sign_changes\""), "{stdout}");
+    let mut bad = t(|x| x.1, 1.0);
+    bad.insert(
+        "conv.weight".into(),
+        Tensor {
+            shape: vec![30, 40],
+            data: vec![0.1; 1200],
+        },
+    );
+    checkpoint::save(&a, &bad, HashMap::new()).unwrap();
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--before",
+        &b.to_string_lossy(),
+        "--after",
+        &a.to_string_lossy(),
+    ]);
+    assert!(
+        !ok && err.contains("has shape [30, 40] here but [40, 30]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn clear_errors_for_bad_input() {
+    let d = tempfile::tempdir().unwrap();
+    let empty = d.path().join("empty.csv");
+    std::fs::write(&empty, "before,after\n").unwrap();
+    let (ok, _, err) = geoplast(&["geometry", "--weights", &empty.to_string_lossy()]);
+    assert!(!ok && err.contains("holds no values"), "{err}");
+    let garbage = d.path().join("g.npy");
+    std::fs::write(&garbage, b"not numpy").unwrap();
+    let (ok, _, err) = geoplast(&["geometry", "--weights", &garbage.to_string_lossy()]);
+    assert!(!ok && err.contains("not a .npy file"), "{err}");
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &d.path().join("missing.csv").to_string_lossy(),
+    ]);
+    assert!(!ok && err.contains("missing.csv"), "{err}");
+    let neg = d.path().join("neg.csv");
+    std::fs::write(&neg, "-1,-2\n-0.5,-0.1\n-3,-1\n0,-1\n").unwrap();
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &neg.to_string_lossy(),
+        "--drop-nonpositive",
+    ]);
+    assert!(!ok && err.contains("only 0 pairs are left"), "{err}");
+    let zeros = d.path().join("z.csv");
+    std::fs::write(&zeros, "0,1\n0,2\n1,0\n0,0\n").unwrap();
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &zeros.to_string_lossy(),
+        "--candidates",
+        "ne",
+    ]);
+    assert!(
+        !ok && err.contains("no candidate potential could be scored"),
+        "{err}"
+    );
+    let (ok, _, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &zeros.to_string_lossy(),
+        "--candidates",
+        "p0.5",
+    ]);
+    assert!(!ok && err.contains("p > 1"), "{err}");
+}
+
+#[test]
+fn melander_real_data_when_present() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/melander2021/all_raw_pyr_green");
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (the shared data folder is not next to this checkout)",
+            dir.display()
+        );
+        return;
+    }
+    let (ok, stdout, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &dir.to_string_lossy(),
+        "--normalize",
+        "median",
+        "--drop-nonpositive",
+        "--json",
+        "--bootstrap",
+        "50",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let cands = v["report"]["candidates"].as_array().unwrap();
+    let d = |label: &str| {
+        cands.iter().find(|c| c["label"] == label).unwrap()["delta_cdf"]
+            .as_f64()
+            .unwrap()
+    };
+    // Euclidean plasticity is clearly worse than the multiplicative family on real synapses.
+    assert!(d("p2") > d("NE") + 0.05, "p2 {} vs NE {}", d("p2"), d("NE"));
+    assert!(v["input"].to_string().contains("dropped"));
+}
