@@ -27,6 +27,8 @@ struct Cli {
 enum Experiment {
     /// EG paper Fig 4B: GD vs EG on a single neuron as irrelevant inputs are added.
     ROfK,
+    /// Geometry paper Fig 3B: the geometry test on synthetic changes, normal and log-normal inits.
+    Robustness,
 }
 
 /// Options of `geoplast geometry`.
@@ -138,6 +140,29 @@ fn progress(total: u64, what: &str) -> ProgressBar {
 
 fn reproduce(exp: Experiment, quick: bool, out: Option<PathBuf>) -> Result<()> {
     match exp {
+        Experiment::Robustness => {
+            use geoplast::experiments::robustness;
+            let seeds = if quick { 5 } else { 30 };
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(if quick {
+                    "runs/robustness-quick"
+                } else {
+                    "runs/robustness"
+                })
+            });
+            let start = Instant::now();
+            let rows = robustness::run(seeds);
+            let seconds = start.elapsed().as_secs_f64();
+            robustness::write_run(&rows, seeds, seconds, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("{}", robustness::table_markdown(&rows));
+            println!(
+                "{:.1} s; run folder {} (report.md, summary.json, plots)",
+                seconds,
+                out.display()
+            );
+            Ok(())
+        }
         Experiment::ROfK => {
             let p = if quick {
                 r_of_k::Protocol::quick()

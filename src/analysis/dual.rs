@@ -16,6 +16,9 @@ const CHUNK: usize = 1 << 15;
 pub struct Prepared {
     pub w0: Vec<f64>,
     pub w1: Vec<f64>,
+    /// Score negative entropy on every nonzero pair, sign changes included (the geometry
+    /// paper's synthetic studies do; the geometry test excludes such pairs, science.md §4.5).
+    pub ne_across_signs: bool,
     l0: Vec<f64>,
     l1: Vec<f64>,
 }
@@ -29,6 +32,7 @@ impl Prepared {
             l1: ln(&w1),
             w0,
             w1,
+            ne_across_signs: false,
         }
     }
     pub fn len(&self) -> usize {
@@ -37,9 +41,15 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.w0.is_empty()
     }
-    /// Pairs where negative entropy is defined: both weights nonzero and of the same sign.
+    /// Pairs where negative entropy is scored: both weights nonzero and of the same sign
+    /// (or just nonzero, with `ne_across_signs`).
     pub fn ne_valid(&self, i: usize) -> bool {
-        self.w0[i] * self.w1[i] > 0.0
+        let p = self.w0[i] * self.w1[i];
+        if self.ne_across_signs {
+            p != 0.0
+        } else {
+            p > 0.0
+        }
     }
 }
 
@@ -168,7 +178,7 @@ pub fn dual_change_aligned(
                 l1,
                 out,
                 &mut psi0_sq,
-                ne,
+                (ne, data.ne_across_signs),
                 psi
             )));
             let [n, sum, delta_sq, psi0_sq] = crate::dispatch!(lane_sums(out, &psi0_sq));
@@ -214,7 +224,7 @@ fn chunk_pass(
     l1: &[f64],
     out: &mut [f64],
     psi0_sq: &mut [f64],
-    ne: bool,
+    (ne, across): (bool, bool),
     psi: impl Fn(f64, f64) -> f64,
 ) {
     let n = out.len();
@@ -222,7 +232,8 @@ fn chunk_pass(
     for k in 0..n {
         let p0 = psi(w0[k], l0[k]);
         let p1 = psi(w1[k], l1[k]);
-        let valid = !ne || w0[k] * w1[k] > 0.0;
+        let prod = w0[k] * w1[k];
+        let valid = !ne || prod > 0.0 || (across && prod != 0.0);
         out[k] = if valid { p1 - p0 } else { f64::NAN };
         psi0_sq[k] = if valid { p0 * p0 } else { 0.0 };
     }
@@ -376,7 +387,14 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
             );
             let ne = pot == Potential::NegEntropy;
             with_psi!(pot, |psi| crate::dispatch!(chunk_pass(
-                w0, w1, l0, l1, out, psi0, ne, psi
+                w0,
+                w1,
+                l0,
+                l1,
+                out,
+                psi0,
+                (ne, data.ne_across_signs),
+                psi
             )));
         };
     // Pass 1: per chunk and candidate, (count, mean, M2, M3, M4, Σψ0², ΣΔ²).

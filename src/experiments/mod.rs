@@ -1,3 +1,4 @@
 //! One module per paper figure, each with its default protocol and reference numbers.
 
 pub mod r_of_k;
+pub mod robustness;
