@@ -31,9 +31,11 @@ pub fn candidates() -> Vec<Potential> {
     c
 }
 
-/// Reference means (science.md E6; approximate, an independent re-run): (init, truth, value at
-/// the truth, [(candidate label, value)]).
-pub fn reference() -> Vec<(InitKind, Potential, f64, Vec<(&'static str, f64)>)> {
+/// One reference row: (init, truth, mean ΔCDF at the truth, [(other candidate, mean ΔCDF)]).
+pub type Reference = (InitKind, Potential, f64, Vec<(&'static str, f64)>);
+
+/// Reference means (science.md E6; approximate, an independent re-run).
+pub fn reference() -> Vec<Reference> {
     use InitKind::*;
     let (ne, p2, p3) = (
         Potential::NegEntropy,
@@ -162,10 +164,10 @@ pub fn run(seeds: u64) -> Vec<Row> {
                 }
             };
             let argmin_ok = match (truth, init) {
-                (Potential::PNorm { p }, InitKind::Normal) if p == 3.0 => {
+                (Potential::PNorm { p: 3.0 }, InitKind::Normal) => {
                     (2.8..=3.0).contains(&p_of(&argmin))
                 }
-                (Potential::PNorm { p }, InitKind::LogNormal) if p == 3.0 => p_of(&argmin) >= 2.4,
+                (Potential::PNorm { p: 3.0 }, InitKind::LogNormal) => p_of(&argmin) >= 2.4,
                 _ => argmin == truth.label(),
             };
             let values_ok = compared.iter().all(|(_, m, r)| (m - r).abs() <= 0.02);
