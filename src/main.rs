@@ -29,6 +29,10 @@ enum Experiment {
     ROfK,
     /// Geometry paper Fig 3B: the geometry test on synthetic changes, normal and log-normal inits.
     Robustness,
+    /// Geometry paper Fig 2: ΔCDF of linear regression trained with NE, 2- and 3-norm vs D.
+    Linreg,
+    /// Geometry paper: train with one potential, analyse with every candidate (cross table).
+    WrongPotential,
 }
 
 /// Options of `geoplast geometry`.
@@ -88,9 +92,13 @@ enum Command {
     )]
     Reproduce {
         experiment: Experiment,
-        /// Run a reduced protocol (r-of-k: N ∈ {200, 2000}) for smoke tests.
+        /// Run a reduced protocol for smoke tests (r-of-k: N ∈ {200, 2000}; others: fewer seeds
+        /// and sizes).
         #[arg(long)]
         quick: bool,
+        /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values.
+        #[arg(long, conflicts_with = "quick")]
+        full: bool,
         /// Output run folder (default: runs/<experiment>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -138,8 +146,128 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     pb
 }
 
-fn reproduce(exp: Experiment, quick: bool, out: Option<PathBuf>) -> Result<()> {
+fn reproduce(exp: Experiment, quick: bool, full: bool, out: Option<PathBuf>) -> Result<()> {
+    let default_out =
+        |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
     match exp {
+        Experiment::Linreg => {
+            use geoplast::experiments::linreg;
+            let out = out.unwrap_or_else(|| default_out("linreg"));
+            let (ds, seeds): (Vec<usize>, u64) = if quick {
+                (vec![100, 324], 5)
+            } else if full {
+                (
+                    vec![100, 180, 324, 584, 1053, 1898, 3419, 6161, 11100, 20000],
+                    30,
+                )
+            } else {
+                (vec![100, 324, 1053, 3419], 30)
+            };
+            let settings = linreg::e5_settings();
+            let pb = progress((settings.len() * ds.len()) as u64, "linreg cells");
+            let start = Instant::now();
+            let mut cells = Vec::new();
+            for &(pot, pc, rule) in &settings {
+                for &d in &ds {
+                    cells.push(linreg::cell(pot, pc, rule, d, seeds));
+                    pb.inc(1);
+                }
+            }
+            pb.finish_and_clear();
+            let seconds = start.elapsed().as_secs_f64();
+            let table = linreg::e5_markdown(&cells);
+            std::fs::create_dir_all(&out)?;
+            std::fs::write(
+                out.join("summary.json"),
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"experiment": "linreg", "seeds": seeds, "cells": cells, "seconds": seconds}),
+                )?,
+            )?;
+            let panels = settings
+                .iter()
+                .map(|&(pot, pc, rule)| {
+                    let c: Vec<&linreg::Cell> = cells
+                        .iter()
+                        .filter(|c| c.potential == pot.label() && c.pc == pc && c.rule == rule)
+                        .collect();
+                    let x: Vec<f64> = c.iter().map(|c| (c.d as f64).log10()).collect();
+                    let mut series = vec![
+                        geoplast::report::Series {
+                            name: "median".into(),
+                            x: x.clone(),
+                            y: c.iter().map(|c| c.median).collect(),
+                        },
+                        geoplast::report::Series {
+                            name: "5 %".into(),
+                            x: x.clone(),
+                            y: c.iter().map(|c| c.p05).collect(),
+                        },
+                        geoplast::report::Series {
+                            name: "95 %".into(),
+                            x: x.clone(),
+                            y: c.iter().map(|c| c.p95).collect(),
+                        },
+                    ];
+                    let refs: Vec<(f64, f64)> = c
+                        .iter()
+                        .filter_map(|c| c.reference.map(|r| ((c.d as f64).log10(), r.0)))
+                        .collect();
+                    if !refs.is_empty() {
+                        series.push(geoplast::report::Series {
+                            name: "reference".into(),
+                            x: refs.iter().map(|r| r.0).collect(),
+                            y: refs.iter().map(|r| r.1).collect(),
+                        });
+                    }
+                    geoplast::report::Panel {
+                        title: format!("{}, p_c = {pc}, N = D^{rule}", pot.label()),
+                        x_label: "log10 D".into(),
+                        y_label: "ΔCDF at the true potential".into(),
+                        kind: geoplast::report::PanelKind::Lines(series),
+                    }
+                })
+                .collect();
+            geoplast::report::plot::save(
+                &geoplast::report::Figure {
+                    title: "Linear regression: ΔCDF falls with D".into(),
+                    cols: 3,
+                    panels,
+                },
+                &out.join("delta_cdf"),
+            )?;
+            std::fs::write(
+                out.join("report.md"),
+                format!(
+                    "# Linear-regression geometry (geometry paper, Fig 2)\n\n{seeds} seeds per cell. Reference values are approximate (science.md E5).\n\n{table}\nWall time {seconds:.1} s.\n\n![ΔCDF](delta_cdf.png)\n"
+                ),
+            )?;
+            println!("{table}\n{seconds:.1} s; run folder {}", out.display());
+            Ok(())
+        }
+        Experiment::WrongPotential => {
+            use geoplast::experiments::linreg;
+            let out = out.unwrap_or_else(|| default_out("wrong-potential"));
+            let seeds = if quick { 3 } else { 10 };
+            let start = Instant::now();
+            let rows = linreg::wrong_potential(seeds);
+            let seconds = start.elapsed().as_secs_f64();
+            let table = linreg::e7_markdown(&rows);
+            std::fs::create_dir_all(&out)?;
+            std::fs::write(
+                out.join("summary.json"),
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"experiment": "wrong-potential", "seeds": seeds, "rows": rows, "reference": linreg::WRONG_REFERENCE, "seconds": seconds}),
+                )?,
+            )?;
+            std::fs::write(
+                out.join("report.md"),
+                format!(
+                    "# Wrong-potential cross table (geometry paper)\n\nLinear regression, D = 1898, N = 43, p_c = 2, {seeds} seeds: mean ± sd of ΔCDF, reference (approximate) in brackets.\n\n{table}\nWall time {seconds:.1} s.\n"
+                ),
+            )?;
+            println!("{table}\n{seconds:.1} s; run folder {}", out.display());
+            Ok(())
+        }
         Experiment::Robustness => {
             use geoplast::experiments::robustness;
             let seeds = if quick { 5 } else { 30 };
@@ -315,8 +443,9 @@ fn main() -> std::process::ExitCode {
             Command::Reproduce {
                 experiment,
                 quick,
+                full,
                 out,
-            } => reproduce(experiment, quick, out),
+            } => reproduce(experiment, quick, full, out),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Train {
                 config,

@@ -1,4 +1,5 @@
 //! One module per paper figure, each with its default protocol and reference numbers.
 
+pub mod linreg;
 pub mod r_of_k;
 pub mod robustness;

@@ -3,6 +3,7 @@
 
 pub mod dataset;
 pub mod idx;
+pub mod linreg;
 pub mod r_of_k;
 
 pub use dataset::Dataset;

@@ -1,0 +1,465 @@
+//! E5 — linear-regression geometry (geometry paper, Fig 2) and E7 — the wrong-potential cross
+//! table.
+//!
+//! A linear model (no bias, `w₀ ~ N(0, 1/D)`) is fitted by full-batch mirror descent on MSE to N
+//! random ±1 labels of Toeplitz-correlated inputs ([`ToeplitzSampler`]): momentum 0.9, per-epoch
+//! cosine (one epoch = one step), 100 steps. The learning rate is searched once per setting on a
+//! separate data draw (16 log-spaced values in [1e-7, 1e-1], smallest final loss; while that
+//! loss is ≥ 1e-3, 100 steps are added, up to 4 times). Then each seed draws fresh data and
+//! initialisation, and the dual change is scored by ΔCDF.
+
+use crate::analysis::delta_cdf;
+use crate::analysis::dual::{Prepared, score_all};
+use crate::geometry::Potential;
+use crate::kernels::gemm::{Operand, matmul};
+use crate::nn::{Param, SignSpec};
+use crate::optim::{OptimConfig, Optimizer, Schedule};
+use crate::tasks::linreg::ToeplitzSampler;
+use rand::RngExt;
+use rand_distr::{Normal, StandardNormal};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Data of one draw: inputs (N × D, row-major), labels, initial weights.
+pub struct Draw {
+    pub n: usize,
+    pub d: usize,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub w0: Vec<f64>,
+}
+
+/// Draws data and initial weights for (D, N, p_c) from `name`'s stream of `seed`.
+pub fn draw(d: usize, n: usize, pc: f64, seed: u64, name: &str) -> Draw {
+    let sampler =
+        ToeplitzSampler::new(d, pc).expect("the Toeplitz embeddings of the study are PSD");
+    let mut rng = crate::rng::named(seed, &format!("linreg/{name}/d{d}/n{n}/pc{pc}"));
+    let mut x = vec![0.0; n * d];
+    sampler.sample(n, &mut rng, &mut x);
+    let y = (0..n)
+        .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+        .collect();
+    let init = Normal::new(0.0, (1.0 / d as f64).sqrt()).expect("valid");
+    let w0 = (0..d).map(|_| rng.sample(init)).collect();
+    let _ = rng.sample::<f64, _>(StandardNormal);
+    Draw { n, d, x, y, w0 }
+}
+
+/// Trains one model per learning rate (as lanes sharing the data); returns each lane's final
+/// MSE (∞ if it diverged) and weights.
+pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64, Vec<f64>)> {
+    let (n, d, l) = (data.n, data.d, lrs.len());
+    let mut params: Vec<Param<f64>> = lrs
+        .iter()
+        .map(|_| Param::new("w", vec![d], data.w0.clone(), SignSpec::Free))
+        .collect();
+    let mut opts: Vec<Optimizer<f64>> = lrs
+        .iter()
+        .map(|&lr| {
+            Optimizer::new(OptimConfig {
+                lr,
+                potential: pot,
+                momentum: 0.9,
+                schedule: Schedule::Cosine { epochs: steps },
+                ..OptimConfig::default()
+            })
+            .expect("valid optimiser")
+        })
+        .collect();
+    let (mut w, mut pred, mut grad) = (vec![0.0; d * l], vec![0.0; n * l], vec![0.0; d * l]);
+    let xop = Operand::new(&data.x, n, d);
+    let mut losses = vec![0.0; l];
+    let mut alive = vec![true; l];
+    for step in 0..=steps {
+        for (i, wi) in w.chunks_exact_mut(l).enumerate() {
+            for (k, p) in params.iter().enumerate() {
+                wi[k] = p.value[i];
+            }
+        }
+        matmul(&mut pred, xop, Operand::new(&w, d, l), 0.0);
+        for (r, row) in pred.chunks_exact_mut(l).enumerate() {
+            for v in row.iter_mut() {
+                *v -= data.y[r];
+            }
+        }
+        for (k, loss) in losses.iter_mut().enumerate() {
+            *loss = (0..n).map(|r| pred[r * l + k].powi(2)).sum::<f64>() / n as f64;
+            alive[k] &= loss.is_finite();
+        }
+        if step == steps {
+            break;
+        }
+        pred.iter_mut().for_each(|v| *v *= 2.0 / n as f64);
+        matmul(&mut grad, xop.t(), Operand::new(&pred, n, l), 0.0);
+        for (k, (p, opt)) in params.iter_mut().zip(opts.iter_mut()).enumerate() {
+            if !alive[k] {
+                continue;
+            }
+            for (i, g) in p.grad.iter_mut().enumerate() {
+                *g = grad[i * l + k];
+            }
+            opt.epoch = step;
+            opt.step(&mut [p]);
+        }
+    }
+    params
+        .into_iter()
+        .zip(losses)
+        .zip(alive)
+        .map(|((p, loss), ok)| (if ok { loss } else { f64::INFINITY }, p.value))
+        .collect()
+}
+
+/// The learning-rate grid: 16 log-spaced values in [1e-7, 1e-1].
+pub fn lr_grid() -> Vec<f64> {
+    (0..16)
+        .map(|k| 10f64.powf(-7.0 + 6.0 * k as f64 / 15.0))
+        .collect()
+}
+
+/// The selected (learning rate, steps, final loss) for a setting, on its own data draw.
+pub fn search(d: usize, n: usize, pc: f64, pot: Potential) -> (f64, usize, f64) {
+    let data = draw(d, n, pc, 0, &format!("search/{}", pot.label()));
+    let grid = lr_grid();
+    let mut best = (f64::NAN, 0, f64::INFINITY);
+    for extra in 0..=4 {
+        let steps = 100 * (1 + extra);
+        let res = train(&data, pot, &grid, steps);
+        let (k, loss) = res
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (k, r.0))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("grid");
+        best = (grid[k], steps, loss);
+        if loss < 1e-3 {
+            break;
+        }
+    }
+    best
+}
+
+/// Uncentred ΔCDF of (w0, w1) under each analysis potential (negative entropy on all nonzero
+/// pairs, as the reference does), and the change magnitude under the first.
+pub fn analyse(w0: Vec<f64>, w1: Vec<f64>, pots: &[Potential]) -> (Vec<f64>, f64) {
+    let mut data = Prepared::new(w0, w1);
+    data.ne_across_signs = true;
+    let s = score_all(&data, pots);
+    (
+        s.iter()
+            .map(|x| delta_cdf::from_bins(&x.bins.0, x.stats.n))
+            .collect(),
+        s[0].stats.magnitude,
+    )
+}
+
+/// One cell of the E5 table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub potential: String,
+    pub pc: f64,
+    pub rule: f64,
+    pub d: usize,
+    pub n: usize,
+    pub lr: f64,
+    pub steps: usize,
+    pub search_loss: f64,
+    pub median: f64,
+    pub p05: f64,
+    pub p95: f64,
+    pub median_magnitude: f64,
+    /// (ΔCDF, M) of science.md E5 where listed.
+    pub reference: Option<(f64, Option<f64>)>,
+}
+
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let pos = q * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
+
+/// science.md E5 (approximate; independent float64 re-run, 10 seeds): median ΔCDF (median M).
+pub fn reference(pot: Potential, pc: f64, rule: f64, d: usize) -> Option<(f64, Option<f64>)> {
+    let col = [100, 324, 1053, 3419].iter().position(|&x| x == d)?;
+    let t: &[(Potential, f64, f64, [(f64, Option<f64>); 4])] = &[
+        (
+            Potential::NegEntropy,
+            2.0,
+            0.5,
+            [
+                (0.109, Some(0.26)),
+                (0.046, Some(0.17)),
+                (0.027, Some(0.09)),
+                (0.017, Some(0.06)),
+            ],
+        ),
+        (
+            Potential::NegEntropy,
+            2.0,
+            0.75,
+            [
+                (0.160, Some(0.91)),
+                (0.075, Some(0.57)),
+                (0.034, Some(0.33)),
+                (0.023, Some(0.21)),
+            ],
+        ),
+        (
+            Potential::PNorm { p: 2.0 },
+            2.0,
+            0.5,
+            [
+                (0.093, Some(0.55)),
+                (0.045, Some(0.32)),
+                (0.028, Some(0.24)),
+                (0.018, Some(0.17)),
+            ],
+        ),
+        (
+            Potential::PNorm { p: 2.0 },
+            2.0,
+            0.75,
+            [
+                (0.099, Some(0.89)),
+                (0.048, Some(0.76)),
+                (0.028, Some(0.62)),
+                (0.013, Some(0.53)),
+            ],
+        ),
+        (
+            Potential::PNorm { p: 3.0 },
+            2.0,
+            0.5,
+            [
+                (0.097, Some(0.36)),
+                (0.043, Some(0.19)),
+                (0.028, Some(0.14)),
+                (0.018, Some(0.09)),
+            ],
+        ),
+        (
+            Potential::PNorm { p: 3.0 },
+            2.0,
+            0.75,
+            [
+                (0.115, Some(0.77)),
+                (0.056, Some(0.63)),
+                (0.038, Some(0.47)),
+                (0.021, Some(0.38)),
+            ],
+        ),
+        (
+            Potential::NegEntropy,
+            1.0,
+            0.5,
+            [(0.112, None), (0.047, None), (0.028, None), (0.019, None)],
+        ),
+        (
+            Potential::PNorm { p: 2.0 },
+            1.0,
+            0.5,
+            [(0.097, None), (0.043, None), (0.029, None), (0.018, None)],
+        ),
+        (
+            Potential::PNorm { p: 3.0 },
+            1.0,
+            0.5,
+            [(0.096, None), (0.046, None), (0.030, None), (0.018, None)],
+        ),
+    ];
+    t.iter()
+        .find(|r| r.0 == pot && r.1 == pc && r.2 == rule)
+        .map(|r| r.3[col])
+}
+
+/// N for D under the rule N = ⌊D^rule⌋.
+pub fn n_of(d: usize, rule: f64) -> usize {
+    (d as f64).powf(rule).floor() as usize
+}
+
+/// Runs one E5 cell: search, then `seeds` seeds (in parallel).
+pub fn cell(pot: Potential, pc: f64, rule: f64, d: usize, seeds: u64) -> Cell {
+    let n = n_of(d, rule);
+    let (lr, steps, search_loss) = search(d, n, pc, pot);
+    let res: Vec<(f64, f64)> = (1..=seeds)
+        .into_par_iter()
+        .map(|s| {
+            let data = draw(d, n, pc, s, &format!("seed/{}", pot.label()));
+            let w1 = train(&data, pot, &[lr], steps).remove(0).1;
+            let (dc, m) = analyse(data.w0, w1, &[pot]);
+            (dc[0], m)
+        })
+        .collect();
+    let mut dc: Vec<f64> = res.iter().map(|r| r.0).collect();
+    let mut m: Vec<f64> = res.iter().map(|r| r.1).collect();
+    Cell {
+        potential: pot.label(),
+        pc,
+        rule,
+        d,
+        n,
+        lr,
+        steps,
+        search_loss,
+        median: quantile(&mut dc, 0.5),
+        p05: quantile(&mut dc, 0.05),
+        p95: quantile(&mut dc, 0.95),
+        median_magnitude: quantile(&mut m, 0.5),
+        reference: reference(pot, pc, rule, d),
+    }
+}
+
+/// E7: mean (and sd) ΔCDF over seeds for each (training potential, analysis potential).
+pub fn wrong_potential(seeds: u64) -> Vec<(String, Vec<(String, f64, f64)>)> {
+    let (d, n, pc) = (1898, 43, 2.0);
+    let analysis: Vec<Potential> = [
+        Potential::NegEntropy,
+        Potential::PNorm { p: 1.5 },
+        Potential::PNorm { p: 2.0 },
+        Potential::PNorm { p: 2.5 },
+        Potential::PNorm { p: 3.0 },
+    ]
+    .to_vec();
+    [
+        Potential::NegEntropy,
+        Potential::PNorm { p: 2.0 },
+        Potential::PNorm { p: 3.0 },
+    ]
+    .iter()
+    .map(|&train_pot| {
+        let (lr, steps, _) = search(d, n, pc, train_pot);
+        let per_seed: Vec<Vec<f64>> = (1..=seeds)
+            .into_par_iter()
+            .map(|s| {
+                let data = draw(d, n, pc, s, &format!("wrong/{}", train_pot.label()));
+                let w1 = train(&data, train_pot, &[lr], steps).remove(0).1;
+                analyse(data.w0, w1, &analysis).0
+            })
+            .collect();
+        let cols = analysis
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let v: Vec<f64> = per_seed.iter().map(|r| r[k]).collect();
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+                    / (v.len() as f64 - 1.0).max(1.0))
+                .sqrt();
+                (a.label(), mean, sd)
+            })
+            .collect();
+        (train_pot.label(), cols)
+    })
+    .collect()
+}
+
+/// science.md E7 reference (approximate): rows trained NE / p2 / p3, columns NE, p1.5, p2, p2.5, p3.
+pub const WRONG_REFERENCE: [[f64; 5]; 3] = [
+    [0.023, 0.096, 0.234, 0.356, 0.456],
+    [0.625, 0.262, 0.023, 0.100, 0.235],
+    [0.537, 0.418, 0.213, 0.055, 0.021],
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_fits_the_labels_and_eg_keeps_signs() {
+        let data = draw(60, 7, 2.0, 1, "test");
+        for pot in [
+            Potential::NegEntropy,
+            Potential::PNorm { p: 2.0 },
+            Potential::PNorm { p: 3.0 },
+        ] {
+            let (lr, _, loss) = search(60, 7, 2.0, pot);
+            assert!(loss < 1e-3 && lr > 0.0, "{pot:?}: loss {loss}");
+            let w1 = train(&data, pot, &[lr], 100).remove(0).1;
+            if pot == Potential::NegEntropy {
+                assert!(
+                    data.w0
+                        .iter()
+                        .zip(&w1)
+                        .all(|(a, b)| a.signum() == b.signum())
+                );
+            }
+        }
+    }
+}
+
+/// The E5 settings: potentials × p_c × N rule (p_c = 1 only with N = D^0.5, as in the table).
+pub fn e5_settings() -> Vec<(Potential, f64, f64)> {
+    let pots = [
+        Potential::NegEntropy,
+        Potential::PNorm { p: 2.0 },
+        Potential::PNorm { p: 3.0 },
+    ];
+    let mut s: Vec<(Potential, f64, f64)> = pots
+        .iter()
+        .flat_map(|&p| [(p, 2.0, 0.5), (p, 2.0, 0.75)])
+        .collect();
+    s.extend(pots.iter().map(|&p| (p, 1.0, 0.5)));
+    s
+}
+
+/// The E5 table as markdown.
+pub fn e5_markdown(cells: &[Cell]) -> String {
+    let mut s = String::from(
+        "| potential | p_c | N rule | D | N | lr | steps | median ΔCDF (5–95 %) | reference | median M | reference M | within ±0.01 (D ≥ 1000) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in cells {
+        let (r, rm) = c.reference.map_or(("—".into(), "—".into()), |(r, m)| {
+            (
+                format!("{r:.3}"),
+                m.map_or("—".into(), |m| format!("{m:.2}")),
+            )
+        });
+        let ok = match c.reference {
+            Some((r, _)) if c.d >= 1000 => {
+                if (c.median - r).abs() <= 0.01 {
+                    "yes"
+                } else {
+                    "**no**"
+                }
+            }
+            _ => "",
+        };
+        s += &format!(
+            "| {} | {} | D^{} | {} | {} | {:.2e} | {} | {:.3} ({:.3}–{:.3}) | {r} | {:.2} | {rm} | {ok} |\n",
+            c.potential,
+            c.pc,
+            c.rule,
+            c.d,
+            c.n,
+            c.lr,
+            c.steps,
+            c.median,
+            c.p05,
+            c.p95,
+            c.median_magnitude
+        );
+    }
+    s
+}
+
+/// The E7 table as markdown, with the reference in brackets.
+pub fn e7_markdown(rows: &[(String, Vec<(String, f64, f64)>)]) -> String {
+    let mut s = String::from(
+        "| trained \\ analysed | NE | p1.5 | p2 | p2.5 | p3 | row argmin |\n|---|---|---|---|---|---|---|\n",
+    );
+    for (i, (train_pot, cols)) in rows.iter().enumerate() {
+        let cells: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(k, (_, m, sd))| format!("{m:.3} ± {sd:.3} ({:.3})", WRONG_REFERENCE[i][k]))
+            .collect();
+        let argmin = cols
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or("", |c| c.0.as_str());
+        s += &format!("| {train_pot} | {} | {argmin} |\n", cells.join(" | "));
+    }
+    s
+}
