@@ -182,7 +182,8 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// science.md E5 (approximate; independent float64 re-run, 10 seeds): median ΔCDF (median M).
 pub fn reference(pot: Potential, pc: f64, rule: f64, d: usize) -> Option<(f64, Option<f64>)> {
     let col = [100, 324, 1053, 3419].iter().position(|&x| x == d)?;
-    let t: &[(Potential, f64, f64, [(f64, Option<f64>); 4])] = &[
+    type RefRow = (Potential, f64, f64, [(f64, Option<f64>); 4]);
+    let t: &[RefRow] = &[
         (
             Potential::NegEntropy,
             2.0,
@@ -310,8 +311,12 @@ pub fn cell(pot: Potential, pc: f64, rule: f64, d: usize, seeds: u64) -> Cell {
     }
 }
 
+/// One row of the cross table: the training potential and, per analysis potential, the mean and
+/// sd of ΔCDF over seeds.
+pub type CrossRow = (String, Vec<(String, f64, f64)>);
+
 /// E7: mean (and sd) ΔCDF over seeds for each (training potential, analysis potential).
-pub fn wrong_potential(seeds: u64) -> Vec<(String, Vec<(String, f64, f64)>)> {
+pub fn wrong_potential(seeds: u64) -> Vec<CrossRow> {
     let (d, n, pc) = (1898, 43, 2.0);
     let analysis: Vec<Potential> = [
         Potential::NegEntropy,
@@ -360,33 +365,6 @@ pub const WRONG_REFERENCE: [[f64; 5]; 3] = [
     [0.625, 0.262, 0.023, 0.100, 0.235],
     [0.537, 0.418, 0.213, 0.055, 0.021],
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn training_fits_the_labels_and_eg_keeps_signs() {
-        let data = draw(60, 7, 2.0, 1, "test");
-        for pot in [
-            Potential::NegEntropy,
-            Potential::PNorm { p: 2.0 },
-            Potential::PNorm { p: 3.0 },
-        ] {
-            let (lr, _, loss) = search(60, 7, 2.0, pot);
-            assert!(loss < 1e-3 && lr > 0.0, "{pot:?}: loss {loss}");
-            let w1 = train(&data, pot, &[lr], 100).remove(0).1;
-            if pot == Potential::NegEntropy {
-                assert!(
-                    data.w0
-                        .iter()
-                        .zip(&w1)
-                        .all(|(a, b)| a.signum() == b.signum())
-                );
-            }
-        }
-    }
-}
 
 /// The E5 settings: potentials × p_c × N rule (p_c = 1 only with N = D^0.5, as in the table).
 pub fn e5_settings() -> Vec<(Potential, f64, f64)> {
@@ -445,7 +423,7 @@ pub fn e5_markdown(cells: &[Cell]) -> String {
 }
 
 /// The E7 table as markdown, with the reference in brackets.
-pub fn e7_markdown(rows: &[(String, Vec<(String, f64, f64)>)]) -> String {
+pub fn e7_markdown(rows: &[CrossRow]) -> String {
     let mut s = String::from(
         "| trained \\ analysed | NE | p1.5 | p2 | p2.5 | p3 | row argmin |\n|---|---|---|---|---|---|---|\n",
     );
@@ -462,4 +440,31 @@ pub fn e7_markdown(rows: &[(String, Vec<(String, f64, f64)>)]) -> String {
         s += &format!("| {train_pot} | {} | {argmin} |\n", cells.join(" | "));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_fits_the_labels_and_eg_keeps_signs() {
+        let data = draw(60, 7, 2.0, 1, "test");
+        for pot in [
+            Potential::NegEntropy,
+            Potential::PNorm { p: 2.0 },
+            Potential::PNorm { p: 3.0 },
+        ] {
+            let (lr, _, loss) = search(60, 7, 2.0, pot);
+            assert!(loss < 1e-3 && lr > 0.0, "{pot:?}: loss {loss}");
+            let w1 = train(&data, pot, &[lr], 100).remove(0).1;
+            if pot == Potential::NegEntropy {
+                assert!(
+                    data.w0
+                        .iter()
+                        .zip(&w1)
+                        .all(|(a, b)| a.signum() == b.signum())
+                );
+            }
+        }
+    }
 }

@@ -24,7 +24,8 @@ impl ToeplitzSampler {
     /// The sampler for dimension `d` and decay exponent `pc`; an error when the embedding is not
     /// positive semi-definite.
     pub fn new(d: usize, pc: f64) -> Result<Self, String> {
-        let c = |k: usize| (if k % 2 == 0 { 1.0 } else { -1.0 }) / (1.0 + (k as f64).powf(pc));
+        let c =
+            |k: usize| (if k.is_multiple_of(2) { 1.0 } else { -1.0 }) / (1.0 + (k as f64).powf(pc));
         let m = (2 * (d.max(2) - 1)).max(2);
         let row: Vec<Complex<f64>> = (0..m)
             .map(|k| Complex::new(c(if k < d { k } else { m - k }), 0.0))
@@ -85,7 +86,11 @@ mod tests {
         for (i, j) in [(0, 0), (0, 1), (1, 3), (2, 5)] {
             let k = (j as i64 - i as i64).unsigned_abs() as f64;
             // Covariance of L·z plus the uniform noise's variance 1/12 on the diagonal.
-            let want = (if k as usize % 2 == 0 { 1.0 } else { -1.0 }) / (1.0 + k * k)
+            let want = (if (k as usize).is_multiple_of(2) {
+                1.0
+            } else {
+                -1.0
+            }) / (1.0 + k * k)
                 + if i == j { 1.0 / 12.0 } else { 0.0 };
             let got = (0..n).map(|r| x[r * d + i] * x[r * d + j]).sum::<f64>() / n as f64;
             assert!((got - want).abs() < 0.03, "C[{i},{j}] = {got}, want {want}");
