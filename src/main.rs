@@ -110,6 +110,27 @@ enum Command {
         geoplast geometry --before init.safetensors --after final.safetensors --exclude '*fc*' --json\n  \
         geoplast geometry --weights ../shared/data/melander2021/all_raw_pyr_green --normalize median --drop-nonpositive")]
     Geometry(GeometryArgs),
+    /// Which geometries can final weights alone rule out? (unpaired fit; excludes, never identifies)
+    #[command(
+        after_help = "Examples:\n  geoplast fit --weights epsp_mv.csv\n  geoplast fit --weights final.npy --column 7 --out runs/fit --json"
+    )]
+    Fit {
+        /// A table of weights (.csv/.npy/.npz); one column is used.
+        #[arg(long)]
+        weights: String,
+        /// Which column (0-based) of a multi-column table.
+        #[arg(long, default_value_t = 0)]
+        column: usize,
+        /// Candidate potentials (same syntax as `geometry`).
+        #[arg(long, default_value = "ne,p1.5,p2,p2.5,p3")]
+        candidates: String,
+        /// Print the fits as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write report.md, report.json and a density plot here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -427,6 +448,184 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     Ok(())
 }
 
+fn fit_cmd(
+    weights: String,
+    column: usize,
+    candidates: String,
+    json: bool,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    use geoplast::analysis::unpaired;
+    use geoplast::geometry::MirrorMap;
+    let t = geoplast::io::weights::read_table(&weights)?;
+    if column >= t.cols {
+        bail!(
+            "column {column} does not exist: the table has {} columns (0-based)",
+            t.cols
+        );
+    }
+    let w = t.column(column);
+    let zeros = w.iter().filter(|x| **x == 0.0).count();
+    let cands = geoplast::analysis::paired::parse_candidates(&candidates, &w)
+        .map_err(anyhow::Error::msg)?;
+    let mut orthants = Vec::new();
+    for (name, sign) in [("positive", 1.0), ("negative", -1.0)] {
+        let mag: Vec<f64> = w
+            .iter()
+            .filter(|x| **x * sign > 0.0)
+            .map(|x| x.abs())
+            .collect();
+        if mag.len() >= 10 {
+            let fits = unpaired::fit_all(&mag, &cands);
+            orthants.push((name, mag, fits));
+        }
+    }
+    if orthants.is_empty() {
+        bail!("fewer than 10 nonzero weights of either sign: nothing to fit");
+    }
+    let mut text = format!(
+        "{} weights ({zeros} zeros dropped). Final weights alone can exclude a geometry (ΔAIC > 10 against \
+         the best model, a convention) but cannot identify one.\n",
+        w.len()
+    );
+    let mut report = serde_json::Map::new();
+    for (name, mag, fits) in &orthants {
+        text += &format!(
+            "\n## {name} weights ({} values{})\n\n",
+            mag.len(),
+            if orthants.len() > 1 {
+                ", magnitudes"
+            } else {
+                ""
+            }
+        );
+        text += "| model | K | log-likelihood | AIC | BIC | KS | ΔAIC | verdict |\n|---|---|---|---|---|---|---|---|\n";
+        let mut sorted = fits.clone();
+        sorted.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+        for f in &sorted {
+            text += &format!(
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.4} | {:.1} | {} |\n",
+                f.model,
+                f.components,
+                f.log_likelihood,
+                f.aic,
+                f.bic,
+                f.ks,
+                f.delta_aic,
+                if f.excluded { "excluded" } else { "admissible" }
+            );
+        }
+        let song = unpaired::compare_song(mag);
+        text += &format!(
+            "\nLog-normal fit: μ = {:.3} ± {:.3}, σ² = {:.3} ± {:.3} (ln of the values). Song et al. 2005 (L5 EPSPs in mV): \
+             μ = −0.702, σ² = 0.8752; within 2 SE: μ {}, σ² {}.\n",
+            song["fit"]["mu"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["mu_se"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["sigma2"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["sigma2_se"].as_f64().unwrap_or(f64::NAN),
+            song["mu_within_2se"],
+            song["sigma2_within_2se"]
+        );
+        report.insert(
+            name.to_string(),
+            serde_json::json!({ "n": mag.len(), "fits": fits, "song_2005": song }),
+        );
+    }
+    let value = serde_json::json!({ "zeros_dropped": zeros, "orthants": report });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{text}");
+    }
+    if let Some(dir) = out {
+        use geoplast::report::{Figure, Panel, PanelKind, Series, plot};
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(
+            dir.join("report.json"),
+            serde_json::to_string_pretty(&value)?,
+        )?;
+        let panels = orthants
+            .iter()
+            .map(|(name, mag, fits)| {
+                let ln: Vec<f64> = mag.iter().map(|x| x.ln()).collect();
+                let (lo, hi) = ln
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
+                let bins = 60;
+                let width = (hi - lo) / bins as f64;
+                let mut counts = vec![0.0; bins];
+                for v in &ln {
+                    counts[(((v - lo) / width) as usize).min(bins - 1)] += 1.0;
+                }
+                let xs: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
+                let mut series = vec![Series {
+                    name: "data".into(),
+                    x: xs.clone(),
+                    y: counts
+                        .iter()
+                        .map(|c| c / (ln.len() as f64 * width))
+                        .collect(),
+                }];
+                let best = fits
+                    .iter()
+                    .filter(|f| {
+                        !["normal", "log-normal", "log-normal mixture (2)"]
+                            .contains(&f.model.as_str())
+                    })
+                    .min_by(|a, b| a.aic.total_cmp(&b.aic));
+                let euclid = fits.iter().find(|f| f.model == "p2" && f.components == 2);
+                for f in best.into_iter().chain(euclid) {
+                    let pot = cands
+                        .iter()
+                        .find(|c| c.label() == f.model)
+                        .copied()
+                        .unwrap_or(geoplast::geometry::Potential::PNorm { p: 2.0 });
+                    let dens = |v: f64| {
+                        let x = v.exp();
+                        let u = pot.mirror(x);
+                        (0..f.components)
+                            .map(|k| {
+                                f.weights[k]
+                                    * geoplast::analysis::normal::pdf((u - f.means[k]) / f.sds[k])
+                                    / f.sds[k]
+                            })
+                            .sum::<f64>()
+                            * pot.hessian(x)
+                            * x
+                    };
+                    series.push(Series {
+                        name: format!("{} (K = {})", f.model, f.components),
+                        x: xs.clone(),
+                        y: xs.iter().map(|&v| dens(v)).collect(),
+                    });
+                }
+                Panel {
+                    title: format!("{name} weights"),
+                    x_label: "ln |w|".into(),
+                    y_label: "density".into(),
+                    kind: PanelKind::Lines(series),
+                }
+            })
+            .collect::<Vec<_>>();
+        let cols = panels.len();
+        plot::save(
+            &Figure {
+                title: "Unpaired fit: best geometry vs Euclidean".into(),
+                cols,
+                panels,
+            },
+            &dir.join("density"),
+        )?;
+        std::fs::write(
+            dir.join("report.md"),
+            format!("# Unpaired fit\n\n{text}\n![density](density.png)\n"),
+        )?;
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let run = || -> Result<()> {
@@ -447,6 +646,13 @@ fn main() -> std::process::ExitCode {
                 out,
             } => reproduce(experiment, quick, full, out),
             Command::Geometry(args) => geometry_cmd(args),
+            Command::Fit {
+                weights,
+                column,
+                candidates,
+                json,
+                out,
+            } => fit_cmd(weights, column, candidates, json, out),
             Command::Train {
                 config,
                 data_dir,

@@ -327,3 +327,44 @@ fn melander_real_data_when_present() {
     assert!(d("p2") > d("NE") + 0.05, "p2 {} vs NE {}", d("p2"), d("NE"));
     assert!(v["input"].to_string().contains("dropped"));
 }
+
+#[test]
+fn unpaired_fit_excludes_euclidean_for_log_normal_weights() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = d.path().join("epsp.csv");
+    // Deterministic log-normal-like values: exp of evenly spread normal quantiles.
+    let vals: Vec<f64> = (1..=999)
+        .map(|i| (geoplast::analysis::normal::quantile(i as f64 / 1000.0) * 0.9355 - 0.702).exp())
+        .collect();
+    std::fs::write(
+        &csv,
+        vals.iter().map(|v| format!("{v}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let out = d.path().join("fit");
+    let (ok, stdout, err) = geoplast(&[
+        "fit",
+        "--weights",
+        &csv.to_string_lossy(),
+        "--json",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let fits = v["orthants"]["positive"]["fits"].as_array().unwrap();
+    let excluded = |m: &str| {
+        fits.iter()
+            .filter(|f| f["model"] == m)
+            .all(|f| f["excluded"].as_bool().unwrap())
+    };
+    assert!(excluded("p2") && !excluded("NE"));
+    assert!(
+        v["orthants"]["positive"]["song_2005"]["mu_within_2se"]
+            .as_bool()
+            .unwrap()
+    );
+    assert!(out.join("density.png").exists() && out.join("report.md").exists());
+    let (ok, _, err) = geoplast(&["fit", "--weights", &csv.to_string_lossy(), "--column", "3"]);
+    assert!(!ok && err.contains("column 3 does not exist"), "{err}");
+}

@@ -9,3 +9,4 @@ pub mod dual;
 pub mod ks;
 pub mod normal;
 pub mod paired;
+pub mod unpaired;
