@@ -164,36 +164,9 @@ pub fn dual_change_aligned(
         .enumerate()
         .map(|(c, out)| {
             let r = c * CHUNK..c * CHUNK + out.len();
-            let (w0, w1, l0, l1) = (
-                &data.w0[r.clone()],
-                &data.w1[r.clone()],
-                &data.l0[r.clone()],
-                &data.l1[r],
-            );
             let mut psi0_sq = vec![0.0; out.len()];
-            with_psi!(pot, |psi| crate::dispatch!(chunk_pass(
-                w0,
-                w1,
-                l0,
-                l1,
-                out,
-                &mut psi0_sq,
-                (ne, data.ne_across_signs),
-                psi
-            )));
-            let [n, sum, delta_sq, psi0_sq] = crate::dispatch!(lane_sums(out, &psi0_sq));
-            let mean = if n > 0.0 { sum / n } else { 0.0 };
-            // Second pass over the chunk (in cache): M2 about the chunk mean, numerically stable.
-            let [m2, m3, m4] = crate::dispatch!(power_sums(out, mean));
-            Acc {
-                n,
-                mean,
-                m2,
-                m3,
-                m4,
-                psi0_sq,
-                delta_sq,
-            }
+            fill_delta(data, pot, r, out, &mut psi0_sq);
+            chunk_moments(out, &psi0_sq)
         })
         .collect();
     let acc = partial.into_iter().fold(Acc::default(), Acc::merge);
@@ -236,6 +209,42 @@ fn chunk_pass(
         let valid = !ne || prod > 0.0 || (across && prod != 0.0);
         out[k] = if valid { p1 - p0 } else { f64::NAN };
         psi0_sq[k] = if valid { p0 * p0 } else { 0.0 };
+    }
+}
+
+/// Δ of the pairs `r` into `out` and ψ(w0)² into `psi0_sq` (see [`chunk_pass`]).
+fn fill_delta(
+    data: &Prepared,
+    pot: Potential,
+    r: std::ops::Range<usize>,
+    out: &mut [f64],
+    psi0_sq: &mut [f64],
+) {
+    let (w0, w1, l0, l1) = (
+        &data.w0[r.clone()],
+        &data.w1[r.clone()],
+        &data.l0[r.clone()],
+        &data.l1[r],
+    );
+    let flags = (pot == Potential::NegEntropy, data.ne_across_signs);
+    with_psi!(pot, |psi| crate::dispatch!(chunk_pass(
+        w0, w1, l0, l1, out, psi0_sq, flags, psi
+    )));
+}
+
+/// The moments of one chunk of Δ (in cache): sums in lanes, then deviations from the chunk mean.
+fn chunk_moments(delta: &[f64], psi0_sq: &[f64]) -> Acc {
+    let [n, sum, delta_sq, psi0_sq] = crate::dispatch!(lane_sums(delta, psi0_sq));
+    let mean = if n > 0.0 { sum / n } else { 0.0 };
+    let [m2, m3, m4] = crate::dispatch!(power_sums(delta, mean));
+    Acc {
+        n,
+        mean,
+        m2,
+        m3,
+        m4,
+        psi0_sq,
+        delta_sq,
     }
 }
 
@@ -377,26 +386,6 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
     let chunk_ranges: Vec<std::ops::Range<usize>> = (0..n.div_ceil(SMALL))
         .map(|c| c * SMALL..(c * SMALL + SMALL).min(n))
         .collect();
-    let delta_into =
-        |pot: Potential, r: &std::ops::Range<usize>, out: &mut [f64], psi0: &mut [f64]| {
-            let (w0, w1, l0, l1) = (
-                &data.w0[r.clone()],
-                &data.w1[r.clone()],
-                &data.l0[r.clone()],
-                &data.l1[r.clone()],
-            );
-            let ne = pot == Potential::NegEntropy;
-            with_psi!(pot, |psi| crate::dispatch!(chunk_pass(
-                w0,
-                w1,
-                l0,
-                l1,
-                out,
-                psi0,
-                (ne, data.ne_across_signs),
-                psi
-            )));
-        };
     // Pass 1: per chunk and candidate, (count, mean, M2, M3, M4, Σψ0², ΣΔ²).
     let partial: Vec<Vec<Acc>> = chunk_ranges
         .par_iter()
@@ -404,19 +393,8 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
             let (mut out, mut psi0) = (vec![0.0; r.len()], vec![0.0; r.len()]);
             pots.iter()
                 .map(|&pot| {
-                    delta_into(pot, r, &mut out, &mut psi0);
-                    let [cnt, sum, delta_sq, psi0_sq] = crate::dispatch!(lane_sums(&out, &psi0));
-                    let mean = if cnt > 0.0 { sum / cnt } else { 0.0 };
-                    let [m2, m3, m4] = crate::dispatch!(power_sums(&out, mean));
-                    Acc {
-                        n: cnt,
-                        mean,
-                        m2,
-                        m3,
-                        m4,
-                        psi0_sq,
-                        delta_sq,
-                    }
+                    fill_delta(data, pot, r.clone(), &mut out, &mut psi0);
+                    chunk_moments(&out, &psi0)
                 })
                 .collect()
         })
@@ -435,7 +413,7 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
                 if s.sd.is_nan() || s.sd <= 0.0 {
                     continue;
                 }
-                delta_into(pot, r, &mut out, &mut psi0);
+                fill_delta(data, pot, r.clone(), &mut out, &mut psi0);
                 bin_chunk(&out, [0.0, s.mean], s.sd, &mut h[k]);
             }
             h

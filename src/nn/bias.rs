@@ -89,6 +89,19 @@ impl<T: Real> Bias<T> {
         }
     }
 
+    /// `weight` followed by this bias's parameters (the parameter list of a dense layer).
+    pub fn after<'a>(&'a self, weight: &'a Param<T>) -> Vec<&'a Param<T>> {
+        let mut v = vec![weight];
+        v.extend(self.params());
+        v
+    }
+    /// The mutable version of [`Bias::after`].
+    pub fn after_mut<'a>(&'a mut self, weight: &'a mut Param<T>) -> Vec<&'a mut Param<T>> {
+        let mut v = vec![weight];
+        v.extend(self.params_mut());
+        v
+    }
+
     pub fn params(&self) -> Vec<&Param<T>> {
         match self {
             Bias::Trained(b) => vec![b],

@@ -96,13 +96,9 @@ impl<T: Real> Module<T> for Linear<T> {
         need_dx.then(|| dy_w(dy, &self.weight.value, self.inputs()))
     }
     fn params(&self) -> Vec<&Param<T>> {
-        let mut v = vec![&self.weight];
-        v.extend(self.bias.params());
-        v
+        self.bias.after(&self.weight)
     }
     fn params_mut(&mut self) -> Vec<&mut Param<T>> {
-        let mut v = vec![&mut self.weight];
-        v.extend(self.bias.params_mut());
-        v
+        self.bias.after_mut(&mut self.weight)
     }
 }
