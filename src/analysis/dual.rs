@@ -248,6 +248,82 @@ fn chunk_moments(delta: &[f64], psi0_sq: &[f64]) -> Acc {
     }
 }
 
+/// |w|^(p−1) of one chunk for the last p-norm scored, so that the next p of a grid costs one
+/// multiply per weight (`|w|^(p+h−1) = |w|^(p−1)·|w|^h`) instead of an `exp`. Relative error
+/// after 20 steps ≈ 20 ulp, far below what ΔCDF resolves.
+#[derive(Default)]
+struct PowerCache {
+    p: f64,
+    a0: Vec<f64>,
+    a1: Vec<f64>,
+    step: f64,
+    f0: Vec<f64>,
+    f1: Vec<f64>,
+}
+
+/// [`fill_delta`] for a p-norm through the cache (the same Δ as `with_psi!` up to rounding).
+fn fill_delta_pnorm(
+    data: &Prepared,
+    p: f64,
+    r: std::ops::Range<usize>,
+    out: &mut [f64],
+    psi0_sq: &mut [f64],
+    c: &mut PowerCache,
+) {
+    let (w0, w1, l0, l1) = (
+        &data.w0[r.clone()],
+        &data.w1[r.clone()],
+        &data.l0[r.clone()],
+        &data.l1[r],
+    );
+    let n = out.len();
+    let step = p - c.p;
+    let valid = c.a0.len() == n && step > 0.0 && step < 1.0;
+    if !valid {
+        c.a0.resize(n, 0.0);
+        c.a1.resize(n, 0.0);
+        crate::dispatch!(for k in 0..n {
+            c.a0[k] = exp_f64((p - 1.0) * l0[k]);
+            c.a1[k] = exp_f64((p - 1.0) * l1[k]);
+        });
+    } else {
+        if c.f0.len() != n || (c.step - step).abs() > 1e-12 {
+            c.f0.resize(n, 0.0);
+            c.f1.resize(n, 0.0);
+            crate::dispatch!(for k in 0..n {
+                c.f0[k] = exp_f64(step * l0[k]);
+                c.f1[k] = exp_f64(step * l1[k]);
+            });
+            c.step = step;
+        }
+        crate::dispatch!(for k in 0..n {
+            c.a0[k] *= c.f0[k];
+            c.a1[k] *= c.f1[k];
+        });
+    }
+    c.p = p;
+    crate::dispatch!(for k in 0..n {
+        let p0 = sign(w0[k]) * c.a0[k];
+        out[k] = sign(w1[k]) * c.a1[k] - p0;
+        psi0_sq[k] = p0 * p0;
+    });
+}
+
+/// Δ of one chunk for any potential, p-norms through the power cache.
+fn fill_delta_cached(
+    data: &Prepared,
+    pot: Potential,
+    r: std::ops::Range<usize>,
+    out: &mut [f64],
+    psi0_sq: &mut [f64],
+    c: &mut PowerCache,
+) {
+    match pot {
+        Potential::PNorm { p } => fill_delta_pnorm(data, p, r, out, psi0_sq, c),
+        _ => fill_delta(data, pot, r, out, psi0_sq),
+    }
+}
+
 /// (count, Σ v, Σ v², Σ extra) over the non-NaN values of `v`, L lanes at a time.
 #[inline(always)]
 fn lane_sums(v: &[f64], extra: &[f64]) -> [f64; 4] {
@@ -391,9 +467,10 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
         .par_iter()
         .map(|r| {
             let (mut out, mut psi0) = (vec![0.0; r.len()], vec![0.0; r.len()]);
+            let mut cache = PowerCache::default();
             pots.iter()
                 .map(|&pot| {
-                    fill_delta(data, pot, r.clone(), &mut out, &mut psi0);
+                    fill_delta_cached(data, pot, r.clone(), &mut out, &mut psi0, &mut cache);
                     chunk_moments(&out, &psi0)
                 })
                 .collect()
@@ -408,12 +485,14 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
         .par_iter()
         .fold(empty, |mut h, r| {
             let (mut out, mut psi0) = (vec![0.0; r.len()], vec![0.0; r.len()]);
+            let mut cache = PowerCache::default();
             for (k, &pot) in pots.iter().enumerate() {
+                // Δ exactly as in pass 1 (same candidate order through the cache), then bins.
+                fill_delta_cached(data, pot, r.clone(), &mut out, &mut psi0, &mut cache);
                 let s = &stats[k];
                 if s.sd.is_nan() || s.sd <= 0.0 {
                     continue;
                 }
-                fill_delta(data, pot, r.clone(), &mut out, &mut psi0);
                 bin_chunk(&out, [0.0, s.mean], s.sd, &mut h[k]);
             }
             h
@@ -483,6 +562,38 @@ mod moment_merge_tests {
             }
             let (u, _) = super::super::delta_cdf::bin_two(&d, [0.0, m], s.sd);
             assert_eq!(u, all[0].bins.0, "{pot:?}: fused binning differs");
+        }
+    }
+
+    /// A p grid scored through the power cache agrees with scoring each p on its own.
+    #[test]
+    fn cached_p_grid_equals_direct_scoring() {
+        let n = 50_001;
+        let w0: Vec<f64> = (0..n)
+            .map(|i| ((i as f64) * 0.37).sin() * 0.8 + 0.05 * (i % 7) as f64)
+            .collect();
+        let w1: Vec<f64> = w0
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w * 1.05 + 0.01 * ((i as f64) * 1.1).cos())
+            .collect();
+        let data = Prepared::new(w0, w1);
+        let grid: Vec<Potential> = (11..=30)
+            .map(|k| Potential::PNorm { p: k as f64 / 10.0 })
+            .collect();
+        let together = score_all(&data, &grid);
+        for (pot, t) in grid.iter().zip(&together) {
+            let alone = &score_all(&data, &[*pot])[0];
+            assert!(
+                (t.stats.mean - alone.stats.mean).abs() <= 1e-12 * alone.stats.sd,
+                "{pot:?}"
+            );
+            assert!((t.stats.sd / alone.stats.sd - 1.0).abs() < 1e-12, "{pot:?}");
+            let (a, b) = (
+                super::super::delta_cdf::from_bins(&t.bins.0, n),
+                super::super::delta_cdf::from_bins(&alone.bins.0, n),
+            );
+            assert!((a - b).abs() < 1e-6, "{pot:?}: {a} vs {b}");
         }
     }
 }

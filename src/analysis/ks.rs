@@ -5,15 +5,17 @@ use super::normal;
 /// The KS distance of sorted values to N(0, 1) and its asymptotic p-value
 /// (Kolmogorov distribution with Stephens' small-sample correction).
 pub fn ks_normal(sorted: &[f64]) -> (f64, f64) {
+    use rayon::prelude::*;
     let n = sorted.len() as f64;
+    // The max over order statistics; evaluated in parallel (10⁷ erf calls otherwise dominate).
     let d = sorted
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, &z)| {
             let f = normal::cdf(z);
             ((i + 1) as f64 / n - f).max(f - i as f64 / n)
         })
-        .fold(0.0f64, f64::max);
+        .reduce(|| 0.0, f64::max);
     (d, kolmogorov_sf((n.sqrt() + 0.12 + 0.11 / n.sqrt()) * d))
 }
 

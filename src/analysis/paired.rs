@@ -42,7 +42,7 @@ impl PairedOptions {
             candidates,
             centring: Centring::Uncentred,
             bootstrap: 200,
-            bootstrap_max: 50_000,
+            bootstrap_max: 20_000,
             null_draws: 50,
             null_max: 200_000,
             ne_subset: false,
