@@ -16,7 +16,7 @@ use crate::nn::{Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer, Schedule};
 use crate::tasks::linreg::ToeplitzSampler;
 use rand::RngExt;
-use rand_distr::{Normal, StandardNormal};
+use rand_distr::Normal;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -41,7 +41,6 @@ pub fn draw(d: usize, n: usize, pc: f64, seed: u64, name: &str) -> Draw {
         .collect();
     let init = Normal::new(0.0, (1.0 / d as f64).sqrt()).expect("valid");
     let w0 = (0..d).map(|_| rng.sample(init)).collect();
-    let _ = rng.sample::<f64, _>(StandardNormal);
     Draw { n, d, x, y, w0 }
 }
 
