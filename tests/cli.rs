@@ -270,6 +270,15 @@ fn every_model_kind_trains_on_idx_data() {
                 serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap())
                     .unwrap();
             assert!(s["test_acc"].as_f64().unwrap() > 40.0, "{kind} {opt}: {s}");
+            let stats = s["weight_stats"]
+                .as_array()
+                .expect("weight statistics in the summary");
+            assert!(!stats.is_empty());
+            if !opt.is_empty() {
+                for w in stats {
+                    assert_eq!(w["sign_flips"], 0, "EG flipped a sign in {kind}: {w}");
+                }
+            }
             assert!(run.join("curves.png").exists() && run.join("report.md").exists());
         }
     }

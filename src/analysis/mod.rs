@@ -10,3 +10,4 @@ pub mod ks;
 pub mod normal;
 pub mod paired;
 pub mod unpaired;
+pub mod weight_stats;

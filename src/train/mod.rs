@@ -267,6 +267,29 @@ pub struct Outcome {
     pub seconds: f64,
     /// Mean row sum of each Dale's-law layer's effective matrix at initialisation.
     pub ei_balance_at_init: Vec<(String, f64)>,
+    /// Per weight matrix: sign flips, growth, the multiplicative signature, shape of ln|w|.
+    pub weight_stats: Vec<crate::analysis::weight_stats::WeightStats>,
+}
+
+/// Weight statistics of every matrix (parameters with two dimensions) against the run's
+/// `weights_init.safetensors`.
+fn matrix_stats(
+    run: &RunDir,
+    model: &Sequential<f32>,
+) -> Result<Vec<crate::analysis::weight_stats::WeightStats>> {
+    let (init, _) = checkpoint::load(&run.file("weights_init.safetensors"))?;
+    Ok(model
+        .params()
+        .iter()
+        .filter(|p| p.shape.len() == 2)
+        .filter_map(|p| {
+            let w0: Vec<f64> = init.get(&p.name)?.data.iter().map(|&v| v as f64).collect();
+            let w1: Vec<f64> = p.value.iter().map(|&v| v as f64).collect();
+            Some(crate::analysis::weight_stats::weight_stats(
+                &p.name, &w0, &w1,
+            ))
+        })
+        .collect())
 }
 
 /// Where a run comes from and where it goes (the command-line options of `geoplast train`).
@@ -431,6 +454,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
             test_acc,
             seconds: start.elapsed().as_secs_f64(),
             ei_balance_at_init,
+            weight_stats: vec![],
         });
     }
     if start_epoch == cfg.epochs {
@@ -452,6 +476,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         test_acc,
         seconds: start.elapsed().as_secs_f64(),
         ei_balance_at_init,
+        weight_stats: matrix_stats(&run, &model)?,
     };
     run.write_json("summary.json", &outcome)?;
     write_report(&run, &cfg, &outcome)?;
@@ -529,6 +554,25 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         o.test_loss,
         o.seconds,
     );
+    if !o.weight_stats.is_empty() {
+        report += "\n## Weights after training\n\n| matrix | n | sign flips | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|---|\n";
+        for w in &o.weight_stats {
+            report += &format!(
+                "| {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
+                w.name,
+                w.n,
+                w.sign_flips,
+                w.fraction_grown,
+                w.multiplicative.slope,
+                w.multiplicative.slope_p,
+                w.multiplicative.r2,
+                w.log_skewness,
+                w.log_kurtosis,
+                w.loglik_lognormal - w.loglik_normal
+            );
+        }
+        report += "\nA positive slope is the multiplicative signature of EG; sign flips are 0 under EG by construction.\n";
+    }
     if !o.ei_balance_at_init.is_empty() {
         report += "\n## E/I balance at initialisation\n\n| layer | mean row sum of the effective matrix |\n|---|---|\n";
         for (name, v) in &o.ei_balance_at_init {

@@ -1,0 +1,181 @@
+//! Statistics of a weight matrix before and after learning, the numbers a modeller compares with
+//! synapse data (EG paper, Fig 1 and S3): sign flips, the fraction of weights whose magnitude
+//! grew, the multiplicative signature (OLS slope of |Δw| on |w_init|), the shape of ln|w|, and a
+//! log-normal against normal likelihood comparison of the final magnitudes.
+
+use super::normal;
+use super::unpaired::fit_all;
+use serde::Serialize;
+
+/// Ordinary least squares of `y = a + b·x` with standard errors and two-sided p-values.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Ols {
+    pub slope: f64,
+    pub intercept: f64,
+    pub slope_p: f64,
+    pub intercept_p: f64,
+    pub r2: f64,
+}
+
+/// OLS fit; p-values use the normal approximation to Student's t (weight matrices have
+/// thousands of entries; below ~30 points treat them as indicative).
+pub fn ols(x: &[f64], y: &[f64]) -> Ols {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let syy: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    let b = sxy / sxx;
+    let a = my - b * mx;
+    let sse: f64 = x.iter().zip(y).map(|(u, v)| (v - a - b * u).powi(2)).sum();
+    let s2 = sse / (n - 2.0).max(1.0);
+    let se_b = (s2 / sxx).sqrt();
+    let se_a = (s2 * (1.0 / n + mx * mx / sxx)).sqrt();
+    let p = |t: f64| 2.0 * (1.0 - normal::cdf(t.abs()));
+    Ols {
+        slope: b,
+        intercept: a,
+        slope_p: p(b / se_b),
+        intercept_p: p(a / se_a),
+        r2: 1.0 - sse / syy,
+    }
+}
+
+/// The statistics of one matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeightStats {
+    pub name: String,
+    pub n: usize,
+    /// `#{sign(w_end) ≠ sign(w_init)}` (zeros count as their own sign).
+    pub sign_flips: usize,
+    /// Fraction of weights with `|w_end| > |w_init|`.
+    pub fraction_grown: f64,
+    /// OLS of |Δw| on |w_init|, both divided by their population sd without centring.
+    pub multiplicative: Ols,
+    /// Skewness and excess kurtosis of ln|w_end| over nonzero weights.
+    pub log_skewness: f64,
+    pub log_kurtosis: f64,
+    /// Log-likelihoods of |w_end| (nonzero) under fitted log-normal and normal distributions.
+    pub loglik_lognormal: f64,
+    pub loglik_normal: f64,
+}
+
+fn pop_sd(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// Statistics of a matrix named `name` from its initial and final values.
+pub fn weight_stats(name: &str, init: &[f64], end: &[f64]) -> WeightStats {
+    let sign = |v: f64| {
+        if v > 0.0 {
+            1
+        } else if v < 0.0 {
+            -1
+        } else {
+            0
+        }
+    };
+    let sign_flips = init
+        .iter()
+        .zip(end)
+        .filter(|(a, b)| sign(**a) != sign(**b))
+        .count();
+    let grown = init
+        .iter()
+        .zip(end)
+        .filter(|(a, b)| b.abs() > a.abs())
+        .count();
+    let x: Vec<f64> = init.iter().map(|v| v.abs()).collect();
+    let y: Vec<f64> = init.iter().zip(end).map(|(a, b)| (b - a).abs()).collect();
+    let (sx, sy) = (pop_sd(&x).max(1e-300), pop_sd(&y).max(1e-300));
+    let multiplicative = ols(
+        &x.iter().map(|v| v / sx).collect::<Vec<_>>(),
+        &y.iter().map(|v| v / sy).collect::<Vec<_>>(),
+    );
+    let mags: Vec<f64> = end.iter().map(|v| v.abs()).filter(|v| *v > 0.0).collect();
+    let ln: Vec<f64> = mags.iter().map(|v| v.ln()).collect();
+    let n = ln.len() as f64;
+    let m = ln.iter().sum::<f64>() / n;
+    let c = |k: i32| ln.iter().map(|v| (v - m).powi(k)).sum::<f64>() / n;
+    let fits = if mags.len() >= 10 {
+        fit_all(&mags, &[])
+    } else {
+        vec![]
+    };
+    let ll = |model: &str| {
+        fits.iter()
+            .find(|f| f.model == model)
+            .map_or(f64::NAN, |f| f.log_likelihood)
+    };
+    WeightStats {
+        name: name.to_string(),
+        n: init.len(),
+        sign_flips,
+        fraction_grown: grown as f64 / init.len().max(1) as f64,
+        multiplicative,
+        log_skewness: c(3) / c(2).powf(1.5),
+        log_kurtosis: c(4) / (c(2) * c(2)) - 3.0,
+        loglik_lognormal: ll("log-normal"),
+        loglik_normal: ll("normal"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ols_on_a_line_and_fixed_values() {
+        // y = 1 + 2x exactly: slope 2, intercept 1, R² = 1.
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let f = ols(&x, &[1.0, 3.0, 5.0, 7.0]);
+        assert!(
+            (f.slope - 2.0).abs() < 1e-12
+                && (f.intercept - 1.0).abs() < 1e-12
+                && (f.r2 - 1.0).abs() < 1e-12
+        );
+        // Hand-computed: x = (1,2,3,4), y = (2,1,4,3): slope 0.6, intercept 1, R² = 0.36.
+        let f = ols(&[1.0, 2.0, 3.0, 4.0], &[2.0, 1.0, 4.0, 3.0]);
+        assert!(
+            (f.slope - 0.6).abs() < 1e-12
+                && (f.intercept - 1.0).abs() < 1e-12
+                && (f.r2 - 0.36).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn statistics_on_fixed_weights() {
+        let init = [0.5, -0.2, 0.1, -0.4, 0.3];
+        let end = [0.6, 0.1, 0.05, -0.5, 0.3];
+        let s = weight_stats("w", &init, &end);
+        assert_eq!(s.sign_flips, 1);
+        assert!((s.fraction_grown - 0.4).abs() < 1e-12);
+        // Multiplicative changes (|Δw| ∝ |w|) give a positive slope; additive ones do not.
+        let init: Vec<f64> = (1..=200)
+            .map(|i| (i as f64 * 0.37).sin() * (1.0 + (i % 9) as f64))
+            .collect();
+        let mult: Vec<f64> = init
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w * (1.0 + 0.1 * ((i * 7 % 11) as f64 / 11.0 - 0.5)))
+            .collect();
+        let add: Vec<f64> = init
+            .iter()
+            .enumerate()
+            .map(|(i, w)| w + 0.1 * ((i * 7 % 11) as f64 / 11.0 - 0.5))
+            .collect();
+        let (m, a) = (
+            weight_stats("m", &init, &mult),
+            weight_stats("a", &init, &add),
+        );
+        assert!(
+            m.multiplicative.slope > 0.5 && m.multiplicative.slope_p < 1e-6,
+            "{:?}",
+            m.multiplicative
+        );
+        assert!(a.multiplicative.slope.abs() < 0.2, "{:?}", a.multiplicative);
+        assert_eq!(m.sign_flips, 0);
+    }
+}
