@@ -7,6 +7,25 @@
 
 use super::Real;
 
+/// Σ g² in f64 with 8 independent accumulators, so it vectorises (one f64 accumulator is a
+/// serial chain of dependent adds: it took a fifth of an EG step on 10⁷ weights).
+#[inline(always)]
+pub fn sum_squares<T: Real>(g: &[T]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = g.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..8 {
+            let v = c[j].f64();
+            acc[j] += v * v;
+        }
+    }
+    for (j, v) in tail.iter().enumerate() {
+        acc[j] += v.f64() * v.f64();
+    }
+    acc.iter().sum()
+}
+
 /// Coefficients of one SGD-family step, resolved by the optimiser for this update.
 #[derive(Clone, Copy, Debug)]
 pub struct SgdCoeffs<T> {

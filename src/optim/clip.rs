@@ -8,7 +8,7 @@ use crate::nn::Param;
 pub fn global_norm<T: Real>(params: &[&mut Param<T>]) -> f64 {
     params
         .iter()
-        .map(|p| p.grad.iter().map(|g| g.f64() * g.f64()).sum::<f64>())
+        .map(|p| crate::dispatch!(crate::kernels::update::sum_squares(&p.grad)))
         .sum::<f64>()
         .sqrt()
 }

@@ -1,0 +1,98 @@
+//! Speed benchmarks against the targets (run with `cargo bench`; compare with PyTorch via
+//! `bench/compare_torch.sh`). Prints medians in milliseconds as `name: value` lines.
+//!
+//! (a) one training step (forward, backward, SGD-EG update) of a 784-500-500-10 ReLU MLP at
+//!     batch 128; (c) the EG update alone on 10⁷ weights, against a plain copy of the same size.
+
+use geoplast::geometry::Potential;
+use geoplast::nn::loss::softmax_cross_entropy;
+use geoplast::nn::*;
+use geoplast::optim::{OptimConfig, Optimizer};
+use rand::RngExt;
+use std::time::Instant;
+
+fn median_ms(mut f: impl FnMut(), reps: usize) -> f64 {
+    for _ in 0..3 {
+        f();
+    }
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn main() {
+    let threads: usize = std::env::var("GEOPLAST_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .unwrap();
+    let mut rng = geoplast::rng::named(0, "bench");
+    let init = Init::SignedLogNormal {
+        ratio: 1.5,
+        gain: 1.0,
+        fan: Fan::In,
+    };
+    let mut net = Sequential {
+        layers: vec![
+            Layer::Linear(Linear::new("l0", 784, 500, init, BiasKind::Split, &mut rng)),
+            Layer::Act(Activation::Relu),
+            Layer::Linear(Linear::new("l1", 500, 500, init, BiasKind::Split, &mut rng)),
+            Layer::Act(Activation::Relu),
+            Layer::Linear(Linear::new("l2", 500, 10, init, BiasKind::Split, &mut rng)),
+        ],
+    };
+    let x: Vec<f32> = (0..128 * 784).map(|_| rng.random::<f32>()).collect();
+    let labels: Vec<u32> = (0..128).map(|i| i % 10).collect();
+    let mut opt = Optimizer::<f32>::new(OptimConfig {
+        potential: Potential::NegEntropy,
+        ..OptimConfig::sgd(0.01)
+    })
+    .unwrap();
+    let step = median_ms(
+        || {
+            let (out, tape) = net.forward(Mat::from_vec(128, 784, x.clone()));
+            let mut g = Mat::zeros(out.rows, out.cols);
+            softmax_cross_entropy(&out, &labels, 0.0, None, &mut g);
+            net.zero_grad();
+            net.backward(&tape, g);
+            opt.step(&mut net.params_mut());
+        },
+        50,
+    );
+    println!("mlp_784_500_500_10_b128_eg_step_ms: {step:.3}");
+
+    let n = 10_000_000;
+    let mut p = Param::new(
+        "w",
+        vec![n],
+        (0..n).map(|i| 0.01 + (i % 97) as f32 * 1e-4).collect(),
+        SignSpec::Free,
+    );
+    p.grad = (0..n).map(|i| ((i % 13) as f32 - 6.0) * 1e-3).collect();
+    let mut eg = Optimizer::<f32>::new(OptimConfig::eg(1e-3)).unwrap();
+    let update = median_ms(
+        || {
+            eg.step(&mut [&mut p]);
+        },
+        20,
+    );
+    let src = vec![1.0f32; n];
+    let mut dst = vec![0.0f32; n];
+    let copy = median_ms(|| dst.copy_from_slice(&src), 20);
+    // Bytes moved: the update reads w and g and writes w (12 B/weight); the copy reads and writes (8 B).
+    println!("eg_update_10M_ms: {update:.3}");
+    println!("copy_10M_ms: {copy:.3}");
+    println!(
+        "eg_update_fraction_of_copy_bandwidth: {:.2}",
+        (12.0 / update) / (8.0 / copy)
+    );
+}
