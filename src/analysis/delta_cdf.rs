@@ -70,48 +70,54 @@ pub type Bins = Vec<u64>;
 
 /// Bins `values` after the affine map `z = (v − shift)/scale`.
 pub fn bin(values: &[f64], shift: f64, scale: f64) -> Bins {
-    bin_two(values, [shift, shift], scale).0
+    let [h] = bin_shifts(values, [shift], scale);
+    h
 }
 
 /// Bins `values` under two shifts at once (uncentred and centred ΔCDF in one pass).
 pub fn bin_two(values: &[f64], shifts: [f64; 2], scale: f64) -> (Bins, Bins) {
+    let [u, c] = bin_shifts(values, shifts, scale);
+    (u, c)
+}
+
+/// Bins `values` under each of `S` shifts, in parallel chunks (integer counts, so the merge
+/// order does not matter).
+fn bin_shifts<const S: usize>(values: &[f64], shifts: [f64; S], scale: f64) -> [Bins; S] {
     const CHUNK: usize = 1 << 16;
     let merged = values
         .par_chunks(CHUNK)
         .map(|c| {
-            let mut h = vec![[0u64; 2]; GRID + 1];
+            let mut h = vec![[0u64; S]; GRID + 1];
             bin_chunk(c, shifts, scale, &mut h);
             h
         })
         .reduce(
-            || vec![[0u64; 2]; GRID + 1],
+            || vec![[0u64; S]; GRID + 1],
             |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| {
-                    x[0] += y[0];
-                    x[1] += y[1];
-                });
+                for (x, y) in a.iter_mut().zip(&b) {
+                    for s in 0..S {
+                        x[s] += y[s];
+                    }
+                }
                 a
             },
         );
-    (
-        merged.iter().map(|b| b[0]).collect(),
-        merged.iter().map(|b| b[1]).collect(),
-    )
+    std::array::from_fn(|s| merged.iter().map(|b| b[s]).collect())
 }
 
-/// Adds the bins of `values` (NaN skipped) under two shifts to `h` (length GRID + 1).
+/// Adds the bins of `values` (NaN skipped) under each of `S` shifts to `h` (length GRID + 1).
 ///
-/// Bin indices are computed first, in blocks, by a loop that vectorises (AVX-512 gathers for
-/// the table lookups); the increments follow, into four interleaved sub-histograms because
-/// neighbouring values often share a bin and increments of one counter would wait on each other.
-pub fn bin_chunk(values: &[f64], shifts: [f64; 2], scale: f64, h: &mut [[u64; 2]]) {
+/// Bin indices are computed first, in blocks; the increments follow, into four interleaved
+/// sub-histograms because neighbouring values often share a bin and increments of one counter
+/// would otherwise wait on each other.
+pub fn bin_chunk<const S: usize>(values: &[f64], shifts: [f64; S], scale: f64, h: &mut [[u64; S]]) {
     const BLOCK: usize = 1024;
     /// An index past the histogram marks a NaN (dropped).
     const SKIP: u32 = GRID as u32 + 1;
     let t = grid_table();
     let inv = 1.0 / scale;
-    let mut sub = vec![[0u32; 8]; GRID + 2];
-    let mut idx = [[0u32; BLOCK]; 2];
+    let mut sub = vec![[[0u32; 4]; S]; GRID + 2];
+    let mut idx = [[0u32; BLOCK]; S];
     for block in values.chunks(BLOCK) {
         crate::dispatch!(for (s, shift) in shifts.iter().enumerate() {
             for (o, &v) in idx[s].iter_mut().zip(block) {
@@ -119,15 +125,16 @@ pub fn bin_chunk(values: &[f64], shifts: [f64; 2], scale: f64, h: &mut [[u64; 2]
                 *o = if v.is_nan() { SKIP } else { k };
             }
         });
-        for (i, (&a, &b)) in idx[0].iter().zip(&idx[1]).take(block.len()).enumerate() {
-            let lane = i & 3;
-            sub[a as usize][lane] += 1;
-            sub[b as usize][4 + lane] += 1;
+        for (s, ids) in idx.iter().enumerate() {
+            for (i, &k) in ids.iter().take(block.len()).enumerate() {
+                sub[k as usize][s][i & 3] += 1;
+            }
         }
     }
-    for (hk, s) in h.iter_mut().zip(&sub) {
-        hk[0] += s[..4].iter().map(|&c| c as u64).sum::<u64>();
-        hk[1] += s[4..].iter().map(|&c| c as u64).sum::<u64>();
+    for (hk, sk) in h.iter_mut().zip(&sub) {
+        for s in 0..S {
+            hk[s] += sk[s].iter().map(|&c| c as u64).sum::<u64>();
+        }
     }
 }
 

@@ -41,16 +41,6 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.w0.is_empty()
     }
-    /// Pairs where negative entropy is scored: both weights nonzero and of the same sign
-    /// (or just nonzero, with `ne_across_signs`).
-    pub fn ne_valid(&self, i: usize) -> bool {
-        let p = self.w0[i] * self.w1[i];
-        if self.ne_across_signs {
-            p != 0.0
-        } else {
-            p > 0.0
-        }
-    }
 }
 
 /// Moments of Δ and the change magnitude.
@@ -149,7 +139,8 @@ macro_rules! with_psi {
 }
 
 /// Δ for every pair and its statistics. Under negative entropy only the pairs where it is
-/// defined count ([`Prepared::ne_valid`]); the others are dropped, or kept as NaN when
+/// defined count (nonzero weights of the same sign, or any nonzero pair with
+/// `ne_across_signs`; see [`chunk_pass`]); the others are dropped, or kept as NaN when
 /// `keep_positions` (so that Δ stays aligned with the pairs, for a paired bootstrap).
 pub fn dual_change_aligned(
     data: &Prepared,
