@@ -4,7 +4,6 @@
 //! log-normal against normal likelihood comparison of the final magnitudes.
 
 use super::normal;
-use super::unpaired::fit_all;
 use serde::Serialize;
 
 /// Ordinary least squares of `y = a + b·x` with standard errors and two-sided p-values.
@@ -99,15 +98,14 @@ pub fn weight_stats(name: &str, init: &[f64], end: &[f64]) -> WeightStats {
     let n = ln.len() as f64;
     let m = ln.iter().sum::<f64>() / n;
     let c = |k: i32| ln.iter().map(|v| (v - m).powi(k)).sum::<f64>() / n;
-    let fits = if mags.len() >= 10 {
-        fit_all(&mags, &[])
+    // Maximum-likelihood normal and log-normal fits of the magnitudes, in closed form.
+    let gauss_ll = |var: f64| -0.5 * n * ((2.0 * std::f64::consts::PI * var).ln() + 1.0);
+    let mean_mag = mags.iter().sum::<f64>() / n;
+    let var_mag = mags.iter().map(|v| (v - mean_mag).powi(2)).sum::<f64>() / n;
+    let (loglik_normal, loglik_lognormal) = if mags.len() >= 10 {
+        (gauss_ll(var_mag), gauss_ll(c(2)) - m * n)
     } else {
-        vec![]
-    };
-    let ll = |model: &str| {
-        fits.iter()
-            .find(|f| f.model == model)
-            .map_or(f64::NAN, |f| f.log_likelihood)
+        (f64::NAN, f64::NAN)
     };
     WeightStats {
         name: name.to_string(),
@@ -117,14 +115,15 @@ pub fn weight_stats(name: &str, init: &[f64], end: &[f64]) -> WeightStats {
         multiplicative,
         log_skewness: c(3) / c(2).powf(1.5),
         log_kurtosis: c(4) / (c(2) * c(2)) - 3.0,
-        loglik_lognormal: ll("log-normal"),
-        loglik_normal: ll("normal"),
+        loglik_lognormal,
+        loglik_normal,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::f64::consts::PI;
 
     #[test]
     fn ols_on_a_line_and_fixed_values() {
@@ -177,5 +176,20 @@ mod tests {
         );
         assert!(a.multiplicative.slope.abs() < 0.2, "{:?}", a.multiplicative);
         assert_eq!(m.sign_flips, 0);
+        // The likelihoods equal the sum of log densities at the sample mean and sd (the MLE).
+        let x: Vec<f64> = mult.iter().map(|v| v.abs()).filter(|v| *v > 0.0).collect();
+        let logpdf_sum = |v: &[f64], jac: f64| {
+            let n = v.len() as f64;
+            let mu = v.iter().sum::<f64>() / n;
+            let sd = (v.iter().map(|a| (a - mu).powi(2)).sum::<f64>() / n).sqrt();
+            v.iter()
+                .map(|a| -0.5 * ((a - mu) / sd).powi(2) - (sd * (2.0 * PI).sqrt()).ln())
+                .sum::<f64>()
+                - jac
+        };
+        let ln: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        assert!((m.loglik_normal - logpdf_sum(&x, 0.0)).abs() < 1e-9);
+        let jac: f64 = ln.iter().sum();
+        assert!((m.loglik_lognormal - logpdf_sum(&ln, jac)).abs() < 1e-9);
     }
 }
