@@ -28,5 +28,6 @@ pub mod nn;
 pub mod optim;
 pub mod report;
 pub mod rng;
+pub mod sweep;
 pub mod tasks;
 pub mod train;

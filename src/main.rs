@@ -84,6 +84,38 @@ struct GeometryArgs {
     seed: u64,
 }
 
+/// Options of `geoplast sweep`.
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// The sweep file (see experiments/*_sweep.toml).
+    sweep: PathBuf,
+    /// The sweep folder (default: runs/<sweep name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Folder with IDX files for every run (as `train --data-dir`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Runs at a time (default: threads / threads-per-run).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Threads inside each run.
+    #[arg(long, default_value_t = 1)]
+    threads_per_run: usize,
+    /// Execute only run I (0-based; what each SLURM array task does); no summary.
+    #[arg(long)]
+    index: Option<usize>,
+    /// List the runs and their status without training.
+    #[arg(long, conflicts_with_all = ["index", "emit_slurm"])]
+    dry_run: bool,
+    /// Only collect summary.{csv,md,json} from the run folders.
+    #[arg(long, conflicts_with_all = ["index", "emit_slurm"])]
+    summary_only: bool,
+    /// Write OUT/slurm/sweep.sbatch (a job array, one task per run) and OUT/slurm/commands.txt
+    /// instead of running.
+    #[arg(long, conflicts_with = "index")]
+    emit_slurm: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Reproduce a paper result into a run folder (table, metrics, weights, plots, report.md).
@@ -131,6 +163,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run a grid of training runs (seeds × learning rates × optimisers × models) in parallel,
+    /// resumable, into one summary table; or emit it as a SLURM job array.
+    #[command(after_help = "Examples:\n  \
+        geoplast sweep experiments/fmnist_lr_sweep.toml --dry-run\n  \
+        geoplast sweep experiments/fmnist_lr_sweep.toml --out runs/lr\n  \
+        geoplast sweep experiments/fmnist_lr_sweep.toml --out /shared/lr --emit-slurm")]
+    Sweep(SweepArgs),
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -362,6 +401,137 @@ fn reproduce(exp: Experiment, quick: bool, full: bool, out: Option<PathBuf>) -> 
             Ok(())
         }
     }
+}
+
+fn sweep_cmd(a: SweepArgs) -> Result<()> {
+    use geoplast::sweep::{Sweep, exec, slurm, summary};
+    let sweep = Sweep::load(&a.sweep)?;
+    let runs = sweep.expand(a.data_dir.as_deref())?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs").join(&sweep.name));
+    if a.threads_per_run == 0 {
+        bail!("--threads-per-run must be at least 1");
+    }
+    if a.emit_slurm {
+        let abs = |p: &std::path::Path| {
+            std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
+        };
+        let (exe, file, out_abs) = (std::env::current_exe()?, abs(&a.sweep)?, abs(&out)?);
+        let dir = out.join("slurm");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let script = slurm::script(
+            &sweep.name,
+            &exe,
+            &file,
+            &out_abs,
+            runs.len(),
+            a.threads_per_run,
+        );
+        let commands: String = runs
+            .iter()
+            .map(|r| {
+                slurm::command(
+                    &exe,
+                    &file,
+                    &out_abs,
+                    a.threads_per_run,
+                    &r.index.to_string(),
+                ) + "\n"
+            })
+            .collect();
+        std::fs::write(dir.join("sweep.sbatch"), script)?;
+        std::fs::write(dir.join("commands.txt"), commands)?;
+        println!(
+            "{} runs; submit with `sbatch {}` (one array task per run; commands.txt has each task's command)",
+            runs.len(),
+            dir.join("sweep.sbatch").display()
+        );
+        return Ok(());
+    }
+    if a.dry_run {
+        for r in &runs {
+            println!(
+                "{:>4}  {:<12} {}",
+                r.index,
+                exec::status(r, &out)?.name(),
+                r.name
+            );
+        }
+        println!("{} runs into {}", runs.len(), out.display());
+        return Ok(());
+    }
+    let selected = match a.index {
+        Some(i) => vec![runs.get(i).cloned().with_context(|| {
+            format!(
+                "--index {i}: the sweep has {} runs (0..{})",
+                runs.len(),
+                runs.len()
+            )
+        })?],
+        None => runs.clone(),
+    };
+    let mut failed = Vec::new();
+    if !a.summary_only {
+        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+        if a.index.is_none() {
+            std::fs::copy(&a.sweep, out.join("sweep.toml"))
+                .with_context(|| format!("copying {}", a.sweep.display()))?;
+        }
+        let jobs = a
+            .jobs
+            .unwrap_or(rayon::current_num_threads() / a.threads_per_run)
+            .max(1);
+        let pb = progress(selected.len() as u64, "sweep runs");
+        let start = Instant::now();
+        let done = exec::execute(
+            &selected,
+            &exec::Options {
+                out: out.clone(),
+                jobs,
+                threads_per_run: a.threads_per_run,
+            },
+            &|run, d| {
+                match d {
+                    exec::Done::Diverged(m) => {
+                        pb.println(format!("run {} diverged: {m}", run.name))
+                    }
+                    exec::Done::Failed(m) => pb.println(format!("run {} failed: {m}", run.name)),
+                    _ => {}
+                }
+                pb.inc(1);
+            },
+        );
+        pb.finish_and_clear();
+        let count = |f: &dyn Fn(&exec::Done) -> bool| done.iter().filter(|d| f(d)).count();
+        println!(
+            "{} trained, {} skipped (complete or diverged before), {} diverged, {} failed; {:.1} s with {jobs} jobs × {} threads",
+            count(&|d| matches!(d, exec::Done::Trained)),
+            count(&|d| matches!(d, exec::Done::Skipped(_))),
+            count(&|d| matches!(d, exec::Done::Diverged(_))),
+            count(&|d| matches!(d, exec::Done::Failed(_))),
+            start.elapsed().as_secs_f64(),
+            a.threads_per_run
+        );
+        for (r, d) in selected.iter().zip(&done) {
+            if let exec::Done::Failed(m) = d {
+                failed.push(format!("{}: {m}", r.name));
+            }
+        }
+    }
+    if a.index.is_none() {
+        let s = summary::collect(&sweep, &runs, &out)?;
+        s.write(&out)?;
+        println!("{}", s.markdown());
+        println!(
+            "summary.csv, summary.md and summary.json in {}",
+            out.display()
+        );
+    }
+    if !failed.is_empty() {
+        bail!("{} run(s) failed:\n  {}", failed.len(), failed.join("\n  "));
+    }
+    Ok(())
 }
 
 fn geometry_cmd(a: GeometryArgs) -> Result<()> {
@@ -646,6 +816,7 @@ fn main() -> std::process::ExitCode {
                 out,
             } => reproduce(experiment, quick, full, out),
             Command::Geometry(args) => geometry_cmd(args),
+            Command::Sweep(args) => sweep_cmd(args),
             Command::Fit {
                 weights,
                 column,
@@ -665,6 +836,7 @@ fn main() -> std::process::ExitCode {
                     out,
                     resume,
                     stop_after,
+                    quiet: false,
                 };
                 let o = geoplast::train::run_cli(&config, &opts)?;
                 println!(

@@ -334,3 +334,28 @@ fn every_command_explains_itself() {
         assert!(ok && out.contains("Example"), "{args:?}: {out}");
     }
 }
+
+#[test]
+fn validation_holds_out_the_last_training_samples() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("run");
+    let o = out.to_string_lossy().to_string();
+    let text = BASE.replace("kind = \"idx\"", "kind = \"idx\"\nvalidation = 9");
+    let (ok, err) = train(d.path(), &text, &["--out", &o]);
+    assert!(ok, "{err}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("last 9 training samples"), "{report}");
+    // 30 training samples: 21 train in batches, 9 are evaluated.
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let acc = metrics
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["test_acc"].as_f64())
+        .unwrap();
+    assert!(
+        ((acc * 9.0 / 100.0).round() - acc * 9.0 / 100.0).abs() < 1e-9,
+        "{acc}"
+    );
+    let too_many = BASE.replace("kind = \"idx\"", "kind = \"idx\"\nvalidation = 30");
+    expect_error(&too_many, &[], "leaves no training samples");
+}

@@ -40,6 +40,10 @@ pub enum DataConfig {
         /// Use only the first this many test samples.
         #[serde(default)]
         test_limit: Option<usize>,
+        /// Hold out the last this many training samples and evaluate on them instead of the
+        /// test files (learning-rate selection that never sees the test set).
+        #[serde(default)]
+        validation: Option<usize>,
     },
     /// The r-of-k task (binary labels, BCE).
     ROfK {
@@ -127,6 +131,13 @@ impl TrainConfig {
         }
         if !(0.0..1.0).contains(&self.loss.label_smoothing) {
             return Err("loss.label_smoothing must be in [0, 1)".into());
+        }
+        if let DataConfig::Idx {
+            validation: Some(0),
+            ..
+        } = &self.data
+        {
+            return Err("data.validation must be >= 1 (held-out training samples)".into());
         }
         if let DataConfig::ROfK { task } = &self.data {
             task.validate()?;

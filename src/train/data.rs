@@ -119,10 +119,31 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
             dir,
             train_limit,
             test_limit,
+            validation,
         } => {
             let dir = dir.clone().expect("resolved before loading");
-            let train = truncate(idx::load_split(&dir, "train")?, *train_limit);
-            let test = truncate(idx::load_split(&dir, "t10k")?, *test_limit);
+            let mut train = truncate(idx::load_split(&dir, "train")?, *train_limit);
+            let test = match *validation {
+                Some(n) if n >= train.len() => {
+                    return Err(Error::data(
+                        &dir,
+                        format!(
+                            "data.validation = {n} leaves no training samples (the training set has {})",
+                            train.len()
+                        ),
+                    ));
+                }
+                Some(n) => {
+                    let keep = train.len() - n;
+                    Dataset {
+                        x: train.x.split_off(keep * train.dim),
+                        y: train.y.split_off(keep),
+                        dim: train.dim,
+                        classes: train.classes,
+                    }
+                }
+                None => truncate(idx::load_split(&dir, "t10k")?, *test_limit),
+            };
             check_finite(&train, &dir, "train")?;
             check_finite(&test, &dir, "test")?;
             if train.dim != test.dim {

@@ -303,42 +303,68 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     /// Stop after this many epochs in total, as an interrupted job would (resume later).
     pub stop_after: Option<usize>,
+    /// No progress bar (runs of a sweep report through the sweep's bar).
+    pub quiet: bool,
+}
+
+/// Reads, resolves (`--data-dir`, else the config's folder, else Fashion-MNIST) and validates a
+/// config file.
+pub fn load_config(path: &Path, data_dir: Option<&Path>) -> Result<TrainConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let cfg: TrainConfig = crate::io::config::parse(&text, &path.display().to_string())?;
+    resolve(cfg, data_dir).map_err(|e| match e {
+        Error::Config(m) => Error::Config(format!("{}: {m}", path.display())),
+        e => e,
+    })
+}
+
+/// Resolves the data folder of a parsed config and validates it.
+pub fn resolve(mut cfg: TrainConfig, data_dir: Option<&Path>) -> Result<TrainConfig> {
+    if let DataConfig::Idx { dir, .. } = &mut cfg.data {
+        *dir = Some(data::resolve_dir(dir, data_dir)?);
+    }
+    cfg.validate().map_err(Error::Config)?;
+    Ok(cfg)
 }
 
 /// Runs `geoplast train` (see the module documentation).
 pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
-    let (data_dir, out, resume) = (
-        opts.data_dir.as_deref(),
-        opts.out.as_deref(),
-        opts.resume.as_deref(),
-    );
-    let text = std::fs::read_to_string(config_path).map_err(|e| Error::io(config_path, e))?;
-    let mut cfg: TrainConfig = crate::io::config::parse(&text, &config_path.display().to_string())?;
-    if let DataConfig::Idx { dir, .. } = &mut cfg.data {
-        *dir = Some(data::resolve_dir(dir, data_dir)?);
-    }
-    cfg.validate()
-        .map_err(|e| Error::Config(format!("{}: {e}", config_path.display())))?;
+    let cfg = load_config(config_path, opts.data_dir.as_deref())?;
     let stem = config_path
         .file_stem()
         .map_or("run".into(), |s| s.to_string_lossy().to_string());
-    let run_dir = resume
-        .or(out)
+    let run_dir = opts
+        .resume
+        .as_deref()
+        .or(opts.out.as_deref())
         .map_or_else(|| PathBuf::from("runs").join(stem), Path::to_path_buf);
-    let resolved = toml::to_string(&cfg).expect("config serialises");
-    if resume.is_some() {
-        let saved_path = run_dir.join("config.toml");
-        let saved = std::fs::read_to_string(&saved_path).map_err(|e| Error::io(&saved_path, e))?;
-        let a: toml::Value =
-            toml::from_str(&saved).map_err(|e| Error::data(&saved_path, e.to_string()))?;
-        let b: toml::Value = toml::from_str(&resolved).expect("resolved config parses");
-        if let Some(key) = first_difference(&a, &b, "") {
-            return Err(Error::Config(format!(
-                "cannot resume {}: it was made with a different config (`{key}` differs); \
-                 resume with the same config or start a new run with --out",
-                run_dir.display()
-            )));
-        }
+    run(&cfg, &run_dir, opts.resume.is_some(), opts)
+}
+
+/// Errors unless the run folder `run_dir` was made with the config `cfg` (before a resume).
+pub fn check_same_config(run_dir: &Path, cfg: &TrainConfig) -> Result<()> {
+    let resolved = toml::to_string(cfg).expect("config serialises");
+    let saved_path = run_dir.join("config.toml");
+    let saved = std::fs::read_to_string(&saved_path).map_err(|e| Error::io(&saved_path, e))?;
+    let a: toml::Value =
+        toml::from_str(&saved).map_err(|e| Error::data(&saved_path, e.to_string()))?;
+    let b: toml::Value = toml::from_str(&resolved).expect("resolved config parses");
+    match first_difference(&a, &b, "") {
+        Some(key) => Err(Error::Config(format!(
+            "cannot resume {}: it was made with a different config (`{key}` differs); \
+             resume with the same config or start a new run with --out",
+            run_dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
+/// when `resume` is set.
+pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -> Result<Outcome> {
+    let resolved = toml::to_string(cfg).expect("config serialises");
+    if resume {
+        check_same_config(run_dir, cfg)?;
     }
     let data = data::load(&cfg.data, cfg.seed)?;
     if data.train.is_empty() || data.test.is_empty() {
@@ -372,8 +398,8 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
     }
     let ei_balance_at_init = model.ei_balance();
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
-    let mut run = RunDir::open(&run_dir, resume.is_some())?;
-    let start_epoch = if resume.is_some() {
+    let mut run = RunDir::open(run_dir, resume)?;
+    let start_epoch = if resume {
         load_checkpoint(&run.file("checkpoint.safetensors"), &mut model, &mut opt)?
     } else {
         run.write_text("config.toml", &resolved)?;
@@ -389,9 +415,12 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
     let start = std::time::Instant::now();
     let n = data.train.len();
     let steps_per_epoch = n.div_ceil(cfg.batch_size);
-    let pb = indicatif::ProgressBar::new(
-        (cfg.epochs.saturating_sub(start_epoch) * steps_per_epoch) as u64,
-    );
+    let steps = (cfg.epochs.saturating_sub(start_epoch) * steps_per_epoch) as u64;
+    let pb = if opts.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(steps)
+    };
     let smoothing = cfg.loss.label_smoothing;
     let (mut test_loss, mut test_acc) = (f64::NAN, f64::NAN);
     let end_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
@@ -448,7 +477,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
     pb.finish_and_clear();
     if end_epoch < cfg.epochs {
         return Ok(Outcome {
-            run_dir,
+            run_dir: run_dir.to_path_buf(),
             epochs: end_epoch,
             test_loss,
             test_acc,
@@ -470,7 +499,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         meta,
     )?;
     let outcome = Outcome {
-        run_dir: run_dir.clone(),
+        run_dir: run_dir.to_path_buf(),
         epochs: cfg.epochs,
         test_loss,
         test_acc,
@@ -479,7 +508,7 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         weight_stats: matrix_stats(&run, &model)?,
     };
     run.write_json("summary.json", &outcome)?;
-    write_report(&run, &cfg, &outcome)?;
+    write_report(&run, cfg, &outcome)?;
     Ok(outcome)
 }
 
@@ -554,6 +583,15 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         o.test_loss,
         o.seconds,
     );
+    if let DataConfig::Idx {
+        validation: Some(n),
+        ..
+    } = &cfg.data
+    {
+        report += &format!(
+            "\n\"Test\" numbers are on the last {n} training samples, held out for validation; the test files were not used.\n"
+        );
+    }
     if !o.weight_stats.is_empty() {
         report += "\n## Weights after training\n\n| matrix | n | sign flips | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|---|\n";
         for w in &o.weight_stats {
