@@ -33,6 +33,8 @@ enum Experiment {
     Linreg,
     /// Geometry paper: train with one potential, analyse with every candidate (cross table).
     WrongPotential,
+    /// Cornford et al. 2021 on Fashion-MNIST: MLP, DANN and column-EI, each with GD and EG.
+    DannFmnist,
 }
 
 /// Options of `geoplast geometry`.
@@ -128,9 +130,13 @@ enum Command {
         /// and sizes).
         #[arg(long)]
         quick: bool,
-        /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values.
+        /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values;
+        /// dann-fmnist: the paper's 50 epochs instead of 20.
         #[arg(long, conflicts_with = "quick")]
         full: bool,
+        /// dann-fmnist: folder with IDX files (default: the Debian Fashion-MNIST folder).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         /// Output run folder (default: runs/<experiment>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -206,10 +212,60 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     pb
 }
 
-fn reproduce(exp: Experiment, quick: bool, full: bool, out: Option<PathBuf>) -> Result<()> {
+fn reproduce(
+    exp: Experiment,
+    quick: bool,
+    full: bool,
+    out: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+) -> Result<()> {
     let default_out =
         |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
+    if data_dir.is_some() && !matches!(exp, Experiment::DannFmnist) {
+        bail!("--data-dir is used only by dann-fmnist");
+    }
     match exp {
+        Experiment::DannFmnist => {
+            use geoplast::experiments::dann_fmnist as e;
+            let p = if quick {
+                e::Protocol::quick()
+            } else if full {
+                e::Protocol::full()
+            } else {
+                e::Protocol::standard()
+            };
+            let out = out.unwrap_or_else(|| e::default_out(quick, full));
+            let runs = e::VARIANTS.len() * (p.lr_factors.len() + p.seeds.len());
+            let pb = progress(runs as u64, "dann-fmnist runs (1 thread each)");
+            let report = e::run(
+                &p,
+                &out,
+                data_dir.as_deref(),
+                rayon::current_num_threads(),
+                &|run, d| {
+                    if let geoplast::sweep::exec::Done::Diverged(m) = d {
+                        pb.println(format!("{} diverged: {m}", run.name));
+                    }
+                    pb.inc(1);
+                },
+            )?;
+            pb.finish_and_clear();
+            println!("{}", e::table_markdown(&report));
+            for c in &report.checks {
+                println!(
+                    "{} {}: {:.2}",
+                    if c.pass { "PASS" } else { "FAIL" },
+                    c.what,
+                    c.measured
+                );
+            }
+            println!(
+                "\n{:.0} s; run folder {} (report.md, summary.json, curves and weight plots)",
+                report.seconds,
+                out.display()
+            );
+            Ok(())
+        }
         Experiment::Linreg => {
             use geoplast::experiments::linreg;
             let out = out.unwrap_or_else(|| default_out("linreg"));
@@ -814,7 +870,8 @@ fn main() -> std::process::ExitCode {
                 quick,
                 full,
                 out,
-            } => reproduce(experiment, quick, full, out),
+                data_dir,
+            } => reproduce(experiment, quick, full, out, data_dir),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Sweep(args) => sweep_cmd(args),
             Command::Fit {

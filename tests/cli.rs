@@ -359,3 +359,53 @@ fn validation_holds_out_the_last_training_samples() {
     let too_many = BASE.replace("kind = \"idx\"", "kind = \"idx\"\nvalidation = 30");
     expect_error(&too_many, &[], "leaves no training samples");
 }
+
+#[test]
+fn quick_dann_fmnist_reproduction_writes_its_run_folder() {
+    let fm = Path::new("/usr/share/datasets/fashion-mnist");
+    if !fm.is_dir() {
+        eprintln!(
+            "skipped: Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+        );
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("r");
+    let o = out.to_string_lossy().to_string();
+    let (ok, stdout, err) = geoplast(&["reproduce", "dann-fmnist", "--quick", "--out", &o]);
+    assert!(ok, "{err}");
+    assert!(
+        stdout.contains("| DANN |") && stdout.contains("MLP (GD) test accuracy"),
+        "{stdout}"
+    );
+    for f in [
+        "report.md",
+        "summary.json",
+        "curves.png",
+        "weights_dann-eg.png",
+        "select/summary.csv",
+        "final/summary.md",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let rows = s["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    // Above chance (10 %) after one short epoch, for every variant.
+    for r in rows {
+        assert!(r["mean"].as_f64().unwrap() > 15.0, "{r}");
+    }
+    // A second call reuses every complete run.
+    let stamp = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let run0 = std::fs::read_dir(out.join("final/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("000-"))
+        .unwrap();
+    let first = run0.join("summary.json");
+    let t0 = stamp(&first);
+    let (ok, _, err) = geoplast(&["reproduce", "dann-fmnist", "--quick", "--out", &o]);
+    assert!(ok, "{err}");
+    assert_eq!(t0, stamp(&first));
+}

@@ -45,8 +45,10 @@ pub fn ols(x: &[f64], y: &[f64]) -> Ols {
 pub struct WeightStats {
     pub name: String,
     pub n: usize,
-    /// `#{sign(w_end) ≠ sign(w_init)}` (zeros count as their own sign).
+    /// Weights whose sign reversed: `w_init·w_end < 0`.
     pub sign_flips: usize,
+    /// Nonzero weights that ended at exactly 0 (a Dale's-law matrix clamped at its bound).
+    pub zeroed: usize,
     /// Fraction of weights with `|w_end| > |w_init|`.
     pub fraction_grown: f64,
     /// OLS of |Δw| on |w_init|, both divided by their population sd without centring.
@@ -67,19 +69,11 @@ fn pop_sd(v: &[f64]) -> f64 {
 
 /// Statistics of a matrix named `name` from its initial and final values.
 pub fn weight_stats(name: &str, init: &[f64], end: &[f64]) -> WeightStats {
-    let sign = |v: f64| {
-        if v > 0.0 {
-            1
-        } else if v < 0.0 {
-            -1
-        } else {
-            0
-        }
-    };
-    let sign_flips = init
+    let sign_flips = init.iter().zip(end).filter(|(a, b)| *a * *b < 0.0).count();
+    let zeroed = init
         .iter()
         .zip(end)
-        .filter(|(a, b)| sign(**a) != sign(**b))
+        .filter(|(a, b)| **a != 0.0 && **b == 0.0)
         .count();
     let grown = init
         .iter()
@@ -111,6 +105,7 @@ pub fn weight_stats(name: &str, init: &[f64], end: &[f64]) -> WeightStats {
         name: name.to_string(),
         n: init.len(),
         sign_flips,
+        zeroed,
         fraction_grown: grown as f64 / init.len().max(1) as f64,
         multiplicative,
         log_skewness: c(3) / c(2).powf(1.5),
@@ -150,6 +145,9 @@ mod tests {
         let end = [0.6, 0.1, 0.05, -0.5, 0.3];
         let s = weight_stats("w", &init, &end);
         assert_eq!(s.sign_flips, 1);
+        assert_eq!(s.zeroed, 0);
+        let z = weight_stats("z", &[0.5, 0.2, 0.0], &[0.0, -0.1, 0.3]);
+        assert_eq!((z.sign_flips, z.zeroed), (1, 1));
         assert!((s.fraction_grown - 0.4).abs() < 1e-12);
         // Multiplicative changes (|Δw| ∝ |w|) give a positive slope; additive ones do not.
         let init: Vec<f64> = (1..=200)

@@ -593,13 +593,14 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         );
     }
     if !o.weight_stats.is_empty() {
-        report += "\n## Weights after training\n\n| matrix | n | sign flips | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|---|\n";
+        report += "\n## Weights after training\n\n| matrix | n | sign flips | set to 0 | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|---|---|\n";
         for w in &o.weight_stats {
             report += &format!(
-                "| {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
+                "| {} | {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
                 w.name,
                 w.n,
                 w.sign_flips,
+                w.zeroed,
                 w.fraction_grown,
                 w.multiplicative.slope,
                 w.multiplicative.slope_p,
