@@ -4,11 +4,21 @@
 use crate::kernels::Real;
 use crate::nn::Param;
 
-/// The global gradient norm (accumulated in f64).
+/// The global gradient norm (accumulated in f64; large gradients in fixed blocks summed in
+/// order, in parallel, so the value does not depend on the thread count).
 pub fn global_norm<T: Real>(params: &[&mut Param<T>]) -> f64 {
+    use rayon::prelude::*;
+    let sum_sq = |g: &[T]| crate::dispatch!(crate::kernels::update::sum_squares(g));
     params
         .iter()
-        .map(|p| crate::dispatch!(crate::kernels::update::sum_squares(&p.grad)))
+        .map(|p| {
+            if p.grad.len() < 2 * super::CHUNK {
+                sum_sq(&p.grad)
+            } else {
+                let parts: Vec<f64> = p.grad.par_chunks(super::CHUNK).map(sum_sq).collect();
+                parts.iter().sum()
+            }
+        })
         .sum::<f64>()
         .sqrt()
 }

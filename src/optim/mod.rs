@@ -47,6 +47,31 @@ macro_rules! with_geometry {
     }};
 }
 
+/// Elements per parallel block of an update or a norm. Fixed, so that results do not depend on
+/// the thread count.
+pub(crate) const CHUNK: usize = 1 << 15;
+
+/// Runs the elementwise update `f` over matching blocks of `w`, `g` and `buf`, in parallel for
+/// large parameters (two threads halve a memory-bound update).
+fn chunked<T: Real>(
+    w: &mut [T],
+    g: &[T],
+    buf: Option<&mut [T]>,
+    f: impl Fn(&mut [T], &[T], Option<&mut [T]>) + Sync,
+) {
+    use rayon::prelude::*;
+    if w.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
+        return f(w, g, buf);
+    }
+    let pairs = w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK));
+    match buf {
+        Some(b) => pairs
+            .zip(b.par_chunks_mut(CHUNK))
+            .for_each(|((w, g), b)| f(w, g, Some(b))),
+        None => pairs.for_each(|(w, g)| f(w, g, None)),
+    }
+}
+
 /// Every setting of the optimiser, as written in a config's `[optimizer]` table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -207,6 +232,8 @@ pub struct State<T> {
 #[derive(Clone, Copy, Debug)]
 pub struct StepInfo {
     pub lr: f64,
+    /// The global gradient norm before and after clipping (NaN when not measured: no clipping
+    /// and `measure_norm` off).
     pub grad_norm: f64,
     pub grad_norm_clipped: f64,
 }
@@ -220,6 +247,9 @@ pub struct Optimizer<T> {
     /// The current epoch (for per-epoch schedules).
     pub epoch: usize,
     pub states: Vec<State<T>>,
+    /// Compute the global gradient norm for [`StepInfo`] even without clipping (a full pass over
+    /// the gradients; a training loop turns it on only for the steps it logs).
+    pub measure_norm: bool,
 }
 
 impl<T: Real> Optimizer<T> {
@@ -230,6 +260,7 @@ impl<T: Real> Optimizer<T> {
             t: 0,
             epoch: 0,
             states: Vec::new(),
+            measure_norm: true,
         })
     }
 
@@ -246,7 +277,11 @@ impl<T: Real> Optimizer<T> {
             self.states = params.iter().map(|_| State::default()).collect();
         }
         constraint::mask_gradients(params);
-        let grad_norm = clip::global_norm(params);
+        let grad_norm = if cfg.clip_norm.is_some() || self.measure_norm {
+            clip::global_norm(params)
+        } else {
+            f64::NAN
+        };
         let scale = clip::clip_factor(grad_norm, cfg.clip_norm);
         let decay = cfg.decay_mode();
         for (p, st) in params.iter_mut().zip(self.states.iter_mut()) {
@@ -288,9 +323,9 @@ impl<T: Real> Optimizer<T> {
                 } else {
                     None
                 };
-                with_geometry!(T, cfg, lr, |geo| crate::dispatch!(sgd_step(
-                    w, g, buf, &c, geo
-                )));
+                with_geometry!(T, cfg, lr, |geo| chunked(w, g, buf, |w, g, buf| {
+                    crate::dispatch!(sgd_step(w, g, buf, &c, geo))
+                }));
             }
         }
         constraint::mask_values(params);
@@ -300,5 +335,57 @@ impl<T: Real> Optimizer<T> {
             grad_norm,
             grad_norm_clipped: grad_norm * scale,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Large parameters update in parallel blocks; the result must not depend on the threads.
+    #[test]
+    fn parallel_updates_equal_serial_ones_bit_for_bit() {
+        let n = 5 * CHUNK + 123;
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut p = Param::new(
+                    "w",
+                    vec![n],
+                    (0..n).map(|i| ((i as f32) * 0.37).sin() * 0.1).collect(),
+                    SignSpec::Free,
+                );
+                let mut opt = Optimizer::<f32>::new(OptimConfig {
+                    momentum: 0.9,
+                    clip_norm: Some(0.5),
+                    ..OptimConfig::eg(0.1)
+                })
+                .unwrap();
+                let mut norms = vec![];
+                for step in 0..3 {
+                    p.grad = (0..n)
+                        .map(|i| ((i * (step + 3)) as f32 * 0.11).cos() * 1e-2)
+                        .collect();
+                    norms.push(opt.step(&mut [&mut p]).grad_norm);
+                }
+                (p.value, opt.states[0].momentum.clone(), norms)
+            })
+        };
+        let (w1, m1, n1) = run(1);
+        let (w3, m3, n3) = run(3);
+        assert!(w1.iter().zip(&w3).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(m1.iter().zip(&m3).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_eq!(n1, n3);
+        // The blocked norm is the norm: compare with a plain f64 sum of the first gradient.
+        let want = (0..n)
+            .map(|i| (((i * 3) as f32 * 0.11).cos() * 1e-2) as f64)
+            .map(|g| g * g)
+            .sum::<f64>()
+            .sqrt();
+        assert!((n1[0] - want).abs() < 1e-9 * want, "{} vs {want}", n1[0]);
+        assert!(want > 0.5, "clipping must be active: {want}");
     }
 }

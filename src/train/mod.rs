@@ -448,6 +448,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
             epoch_loss += loss as f64 * idx.len() as f64;
             model.zero_grad();
             model.backward(&tape, grad);
+            opt.measure_norm = (opt.t + 1) % cfg.log_every == 0;
             let info = opt.step(&mut model.params_mut());
             if opt.t % cfg.log_every == 0 {
                 run.log(&serde_json::json!({
