@@ -259,6 +259,9 @@ fn reproduce(
                     c.measured
                 );
             }
+            for n in &report.notes {
+                println!("fallback: {n}");
+            }
             println!(
                 "\n{:.0} s; run folder {} (report.md, summary.json, curves and weight plots)",
                 report.seconds,

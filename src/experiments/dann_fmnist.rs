@@ -228,6 +228,8 @@ pub struct Report {
     pub protocol: Protocol,
     pub rows: Vec<Row>,
     pub checks: Vec<Check>,
+    /// Learning-rate fallbacks after divergence.
+    pub notes: Vec<String>,
     pub seconds: f64,
 }
 
@@ -272,31 +274,71 @@ pub fn run(
     let start = std::time::Instant::now();
     let sel = selection(p);
     let (_, sel_summary) = run_sweep(&sel, &out.join("select"), data_dir, jobs, on_done)?;
-    let mut lrs = Vec::new();
-    let mut val = Vec::new();
+    // Per variant, the completed rates by validation accuracy, best first.
+    let mut ranked: Vec<Vec<(f64, f64)>> = Vec::new();
     for (name, ..) in VARIANTS {
         let group = format!("variant={name}");
-        let best = sel_summary
-            .best
+        let mut r: Vec<(f64, f64)> = sel_summary
+            .settings
             .iter()
-            .map(|&b| &sel_summary.settings[b])
-            .find(|s| s.group == group)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "every learning rate of {name} diverged in the selection sweep"
-                ))
-            })?;
-        let lr: f64 = best
-            .setting
-            .trim_start_matches("optimizer.lr=")
-            .parse()
-            .expect("the setting is the learning rate");
-        lrs.push(lr);
-        val.push(best.mean.unwrap_or(f64::NAN));
+            .filter(|s| s.group == group && s.complete == s.runs)
+            .map(|s| {
+                let lr = s.setting.trim_start_matches("optimizer.lr=").parse();
+                (
+                    lr.expect("the setting is the learning rate"),
+                    s.mean.unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        r.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if r.is_empty() {
+            return Err(Error::Config(format!(
+                "every learning rate of {name} diverged in the selection sweep"
+            )));
+        }
+        ranked.push(r);
     }
-    let fin = final_sweep(p, &lrs);
+    let mut pick: Vec<(f64, f64)> = ranked.iter().map(|r| r[0]).collect();
+    let mut notes = Vec::new();
     let final_dir = out.join("final");
-    let (runs, s) = run_sweep(&fin, &final_dir, data_dir, jobs, on_done)?;
+    // A rate chosen from short runs can diverge later: then the variant falls back to its best
+    // smaller rate, and the final sweep runs again (complete runs are reused).
+    let (runs, s) = loop {
+        let lrs: Vec<f64> = pick.iter().map(|x| x.0).collect();
+        let (runs, s) = run_sweep(&final_sweep(p, &lrs), &final_dir, data_dir, jobs, on_done)?;
+        let mut again = false;
+        for (v, &(name, ..)) in VARIANTS.iter().enumerate() {
+            let bad = s
+                .rows
+                .iter()
+                .filter(|r| r.labels.iter().any(|(k, x)| k == "variant" && x == name))
+                .filter(|r| r.status == "diverged")
+                .count();
+            if bad == 0 {
+                continue;
+            }
+            let lr = pick[v].0;
+            let Some(&next) = ranked[v].iter().find(|x| x.0 < lr) else {
+                return Err(Error::Config(format!(
+                    "{name} diverged at every selected learning rate (see {})",
+                    final_dir.display()
+                )));
+            };
+            notes.push(format!(
+                "{name}: learning rate {lr} diverged in {bad} of {} final runs; fell back to {} \
+                 (the best smaller rate of the selection)",
+                p.seeds.len(),
+                next.0
+            ));
+            pick[v] = next;
+            again = true;
+        }
+        if !again {
+            break (runs, s);
+        }
+    };
+    let lrs: Vec<f64> = pick.iter().map(|x| x.0).collect();
+    let val: Vec<f64> = pick.iter().map(|x| x.1).collect();
     let mut rows = Vec::new();
     for (i, &(name, model, optimiser, centre, _)) in VARIANTS.iter().enumerate() {
         let mine: Vec<&summary::Row> = s
@@ -360,6 +402,7 @@ pub fn run(
         protocol: p.clone(),
         rows,
         checks,
+        notes,
         seconds: start.elapsed().as_secs_f64(),
     };
     write(&report, &runs, &final_dir, out)?;
@@ -558,6 +601,9 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
             c.what,
             c.measured
         );
+    }
+    for n in &r.notes {
+        checks += &format!("* Fallback: {n}.\n");
     }
     let p = &r.protocol;
     let sel: Vec<String> = r
