@@ -252,12 +252,7 @@ fn reproduce(
             pb.finish_and_clear();
             println!("{}", e::table_markdown(&report));
             for c in &report.checks {
-                println!(
-                    "{} {}: {:.2}",
-                    if c.pass { "PASS" } else { "FAIL" },
-                    c.what,
-                    c.measured
-                );
+                println!("{c}");
             }
             for n in &report.notes {
                 println!("fallback: {n}");
@@ -444,12 +439,7 @@ fn reproduce(
                 .with_context(|| format!("writing {}", out.display()))?;
             println!("{}", r_of_k::table_markdown(&summary.rows));
             for c in &summary.checks {
-                println!(
-                    "{} {}: {:.2}",
-                    if c.pass { "PASS" } else { "FAIL" },
-                    c.what,
-                    c.measured
-                );
+                println!("{c}");
             }
             println!(
                 "\n{:.1} s on {} threads; run folder {} (report.md, metrics.jsonl, plots)",

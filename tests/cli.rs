@@ -4,19 +4,9 @@
 
 use geoplast::io::checkpoint;
 use std::path::Path;
-use std::process::Command;
 
-fn geoplast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_geoplast"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::geoplast;
 
 /// A tiny IDX data set: `n` 4×4 images of 3 classes; `nan` puts a NaN into a float32 image file.
 fn write_idx(dir: &Path, n: usize, nan: bool) {

@@ -3,21 +3,9 @@
 use geoplast::io::checkpoint::{self, Tensor};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Command;
 
-fn geoplast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_geoplast"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!err.contains("panicked"), "panic: {err}");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        err,
-    )
-}
+mod common;
+use common::geoplast;
 
 /// Multiplicative (EG-like) changes of positive log-normal-ish weights.
 fn eg_pairs(n: usize) -> Vec<(f64, f64)> {

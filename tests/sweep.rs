@@ -9,17 +9,8 @@ use geoplast::train::{self, RunOptions};
 use std::path::Path;
 use std::process::Command;
 
-fn geoplast(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_geoplast"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
+mod common;
+use common::geoplast;
 
 const SWEEP: &str = r#"
 [base]

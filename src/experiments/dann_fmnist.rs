@@ -214,13 +214,7 @@ pub struct Row {
     pub seconds: f64,
 }
 
-/// A pass/fail statement of the issue.
-#[derive(Clone, Debug, Serialize)]
-pub struct Check {
-    pub what: String,
-    pub measured: f64,
-    pub pass: bool,
-}
+pub use super::Check;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -595,12 +589,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
     }
     let mut checks = String::new();
     for c in &r.checks {
-        checks += &format!(
-            "* {} {}: {:.2}\n",
-            if c.pass { "PASS" } else { "FAIL" },
-            c.what,
-            c.measured
-        );
+        checks += &format!("* {c}\n");
     }
     for n in &r.notes {
         checks += &format!("* Fallback: {n}.\n");

@@ -321,13 +321,7 @@ pub fn select(p: &Protocol, jobs: &[JobResult]) -> Vec<Row> {
         .collect()
 }
 
-/// A tolerance check of science.md E1 and whether it passed.
-#[derive(Clone, Debug, Serialize)]
-pub struct Check {
-    pub what: String,
-    pub measured: f64,
-    pub pass: bool,
-}
+pub use super::Check;
 
 /// The hard checks (EG − GD gaps) and the ±6-point agreement with the paper per cell.
 pub fn checks(rows: &[Row]) -> Vec<Check> {
