@@ -36,6 +36,11 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2);
+    // GEOPLAST_BENCH_REPS=N repeats the step benchmarks N times (for a profiler).
+    let reps: usize = std::env::var("GEOPLAST_BENCH_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -72,7 +77,7 @@ fn main() {
             net.backward(&tape, g);
             opt.step(&mut net.params_mut());
         },
-        50,
+        reps,
     );
     println!("mlp_784_500_500_10_b128_eg_step_ms: {step:.3}");
 
@@ -97,7 +102,7 @@ fn main() {
             dann.backward(&tape, g);
             opt.step(&mut dann.params_mut());
         },
-        50,
+        reps,
     );
     println!("dann_784_500_500_10_b128_eg_step_ms: {step:.3}");
 

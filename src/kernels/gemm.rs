@@ -54,6 +54,31 @@ const PARALLEL_WORK: usize = 1 << 27;
 /// than one core at these sizes (a training step's layers).
 const SPLIT_WORK: usize = 1 << 20;
 
+thread_local! {
+    /// Set inside [`join`]: products on this thread stay single-threaded.
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn serial<R>(f: impl FnOnce() -> R) -> R {
+    let old = SERIAL.replace(true);
+    let r = f();
+    SERIAL.set(old);
+    r
+}
+
+/// Runs two independent pieces of work (e.g. a layer's weight gradient and its input gradient,
+/// equal in multiply-adds) as two parallel tasks whose products each stay on one thread: one
+/// fork per layer instead of one per product, and whole products run at one core's full speed.
+pub fn join<RA: Send, RB: Send>(
+    a: impl FnOnce() -> RA + Send,
+    b: impl FnOnce() -> RB + Send,
+) -> (RA, RB) {
+    if rayon::current_num_threads() == 1 || SERIAL.get() {
+        return (a(), b());
+    }
+    rayon::join(|| serial(a), || serial(b))
+}
+
 /// `c = beta·c + a·b` where `c` is row-major `m×n`. `beta` must be 0 or 1.
 pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, beta: T) {
     product(c, a, b, beta, T::one())
@@ -85,7 +110,11 @@ fn product<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, beta: T, scale: T
         }
         return;
     }
-    let threads = rayon::current_num_threads();
+    let threads = if SERIAL.get() {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
     let work = m * n * k;
     let (acs, ars) = a.strides();
     let (bcs, brs) = b.strides();

@@ -235,18 +235,28 @@ impl<T: Real> Module<T> for Dann<T> {
                 }
             }
         }
-        acc_dyt_x(&mut self.w_ee.grad, &dzhat, x, T::one());
-        acc_dyt_x(&mut self.w_ie.grad, &dz_i, x, c_ie);
-        need_dx.then(|| {
-            let mut dx = dy_w(&dzhat, &self.w_ee.value, d);
+        let (w_ee, w_ie) = (&mut self.w_ee, &mut self.w_ie);
+        let (ee_grad, ie_grad) = (&mut w_ee.grad, &mut w_ie.grad);
+        let mut weight_grads = || {
+            acc_dyt_x(ee_grad, &dzhat, x, T::one());
+            acc_dyt_x(ie_grad, &dz_i, x, c_ie);
+        };
+        if !need_dx {
+            weight_grads();
+            return None;
+        }
+        let input_grad = || {
+            let mut dx = dy_w(&dzhat, &w_ee.value, d);
             matmul_acc(
                 &mut dx.data,
                 dz_i.op(),
-                Operand::new(&self.w_ie.value, ni, d),
+                Operand::new(&w_ie.value, ni, d),
                 T::one(),
             );
             dx
-        })
+        };
+        // Equal multiply-adds: the two run in parallel.
+        Some(crate::kernels::gemm::join(weight_grads, input_grad).1)
     }
 
     fn params(&self) -> Vec<&Param<T>> {

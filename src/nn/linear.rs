@@ -91,9 +91,21 @@ impl<T: Real> Module<T> for Linear<T> {
         dy: &Mat<T>,
         need_dx: bool,
     ) -> Option<Mat<T>> {
-        acc_dyt_x(&mut self.weight.grad, dy, x, T::one());
+        let inputs = self.inputs();
+        let w = &mut self.weight;
+        let dx = if need_dx {
+            let (grad, value) = (&mut w.grad, &w.value);
+            let (_, dx) = crate::kernels::gemm::join(
+                || acc_dyt_x(grad, dy, x, T::one()),
+                || dy_w(dy, value, inputs),
+            );
+            Some(dx)
+        } else {
+            acc_dyt_x(&mut w.grad, dy, x, T::one());
+            None
+        };
         self.bias.backward(dy);
-        need_dx.then(|| dy_w(dy, &self.weight.value, self.inputs()))
+        dx
     }
     fn params(&self) -> Vec<&Param<T>> {
         self.bias.after(&self.weight)
