@@ -608,7 +608,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
          grid = centre × {}); selected rate (validation accuracy): {}.\n\n\
          ![curves](curves.png)\n\n## Weights after training (seed {})\n\n{stats}\n{hist}\
          Runs: `final/` (the table) and `select/` (the learning-rate sweep), each with summary.csv and one \
-         train run folder per run. Wall time {:.0} s.\n",
+         train run folder per run. Wall time of this call {:.0} s (runs reused from an earlier call not counted).\n",
         p.epochs,
         p.seeds,
         table_markdown(r),
