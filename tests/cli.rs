@@ -319,6 +319,9 @@ fn every_command_explains_itself() {
         vec!["--help"],
         vec!["reproduce", "--help"],
         vec!["train", "--help"],
+        vec!["sweep", "--help"],
+        vec!["geometry", "--help"],
+        vec!["fit", "--help"],
     ] {
         let (ok, out, _) = geoplast(&args);
         assert!(ok && out.contains("Example"), "{args:?}: {out}");
