@@ -467,27 +467,19 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
             std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
         };
         let (exe, file, out_abs) = (std::env::current_exe()?, abs(&a.sweep)?, abs(&out)?);
+        let data = a.data_dir.as_deref().map(abs).transpose()?;
+        let paths = slurm::Paths {
+            exe: &exe,
+            sweep: &file,
+            out: &out_abs,
+            data_dir: data.as_deref(),
+        };
         let dir = out.join("slurm");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let script = slurm::script(
-            &sweep.name,
-            &exe,
-            &file,
-            &out_abs,
-            runs.len(),
-            a.threads_per_run,
-        );
+        let script = slurm::script(&sweep.name, &paths, runs.len(), a.threads_per_run);
         let commands: String = runs
             .iter()
-            .map(|r| {
-                slurm::command(
-                    &exe,
-                    &file,
-                    &out_abs,
-                    a.threads_per_run,
-                    &r.index.to_string(),
-                ) + "\n"
-            })
+            .map(|r| slurm::command(&paths, a.threads_per_run, &r.index.to_string()) + "\n")
             .collect();
         std::fs::write(dir.join("sweep.sbatch"), script)?;
         std::fs::write(dir.join("commands.txt"), commands)?;

@@ -143,7 +143,9 @@ fn emit_slurm_writes_a_job_array_whose_commands_run() {
     std::fs::write(&file, SWEEP).unwrap();
     let out = tmp.path().join("out");
     let (f, o) = (file.to_str().unwrap(), out.to_str().unwrap());
-    let (ok, _, err) = geoplast(&["sweep", f, "--out", o, "--emit-slurm"]);
+    // --data-dir reaches every task (here unused: r-of-k data are generated).
+    let data = tmp.path().to_str().unwrap();
+    let (ok, _, err) = geoplast(&["sweep", f, "--out", o, "--emit-slurm", "--data-dir", data]);
     assert!(ok, "{err}");
     let script = std::fs::read_to_string(out.join("slurm/sweep.sbatch")).unwrap();
     assert!(script.starts_with("#!/bin/bash\n"));
@@ -176,6 +178,7 @@ fn emit_slurm_writes_a_job_array_whose_commands_run() {
     assert_eq!(cmds.lines().count(), 8);
     let line6 = cmds.lines().nth(6).unwrap();
     assert!(line6.ends_with("--index 6"), "{line6}");
+    assert!(line6.contains(&format!("--data-dir \"{data}\"")), "{line6}");
     let st = Command::new("bash").args(["-c", line6]).status().unwrap();
     assert!(st.success());
     assert!(runs[6].dir(&out).join("summary.json").is_file());
