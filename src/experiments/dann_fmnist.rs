@@ -211,6 +211,7 @@ pub struct Row {
     pub mean: f64,
     pub min: f64,
     pub max: f64,
+    /// Training seconds summed over the seeds (a resumed run counts only its last call).
     pub seconds: f64,
 }
 
@@ -224,6 +225,7 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Learning-rate fallbacks after divergence.
     pub notes: Vec<String>,
+    /// Wall time of this call.
     pub seconds: f64,
 }
 
