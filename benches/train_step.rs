@@ -31,6 +31,29 @@ fn median_ms(mut f: impl FnMut(), reps: usize) -> f64 {
     t[t.len() / 2]
 }
 
+/// Median time of one training step (forward, loss, backward, update) at batch 128.
+fn step_ms(
+    net: &mut Sequential<f32>,
+    cfg: &OptimConfig,
+    x: &[f32],
+    labels: &[u32],
+    reps: usize,
+) -> f64 {
+    let mut opt = Optimizer::<f32>::new(cfg.clone()).unwrap();
+    opt.measure_norm = false; // as PyTorch: no norm without clipping
+    median_ms(
+        || {
+            let (out, tape) = net.forward(Mat::from_vec(128, 784, x.to_vec()));
+            let mut g = Mat::zeros(out.rows, out.cols);
+            softmax_cross_entropy(&out, labels, 0.0, None, &mut g);
+            net.zero_grad();
+            net.backward(&tape, g);
+            opt.step(&mut net.params_mut());
+        },
+        reps,
+    )
+}
+
 fn main() {
     let threads: usize = std::env::var("GEOPLAST_THREADS")
         .ok()
@@ -62,48 +85,20 @@ fn main() {
     };
     let x: Vec<f32> = (0..128 * 784).map(|_| rng.random::<f32>()).collect();
     let labels: Vec<u32> = (0..128).map(|i| i % 10).collect();
-    let mut opt = Optimizer::<f32>::new(OptimConfig {
-        potential: Potential::NegEntropy,
-        ..OptimConfig::sgd(0.01)
-    })
-    .unwrap();
-    opt.measure_norm = false; // as PyTorch: no norm without clipping
-    let step = median_ms(
-        || {
-            let (out, tape) = net.forward(Mat::from_vec(128, 784, x.clone()));
-            let mut g = Mat::zeros(out.rows, out.cols);
-            softmax_cross_entropy(&out, &labels, 0.0, None, &mut g);
-            net.zero_grad();
-            net.backward(&tape, g);
-            opt.step(&mut net.params_mut());
-        },
-        reps,
-    );
-    println!("mlp_784_500_500_10_b128_eg_step_ms: {step:.3}");
-
     let eg_cfg = OptimConfig {
         potential: Potential::NegEntropy,
         ..OptimConfig::sgd(0.01)
     };
+    let step = step_ms(&mut net, &eg_cfg, &x, &labels, reps);
+    println!("mlp_784_500_500_10_b128_eg_step_ms: {step:.3}");
+
     let dann_cfg = ModelConfig {
         kind: ModelKind::Dann,
         hidden: vec![500, 500],
         ..ModelConfig::default()
     };
     let mut dann = build_model(&dann_cfg, &eg_cfg, 784, 10, 0.5, 0);
-    let mut opt = Optimizer::<f32>::new(eg_cfg).unwrap();
-    opt.measure_norm = false;
-    let step = median_ms(
-        || {
-            let (out, tape) = dann.forward(Mat::from_vec(128, 784, x.clone()));
-            let mut g = Mat::zeros(out.rows, out.cols);
-            softmax_cross_entropy(&out, &labels, 0.0, None, &mut g);
-            dann.zero_grad();
-            dann.backward(&tape, g);
-            opt.step(&mut dann.params_mut());
-        },
-        reps,
-    );
+    let step = step_ms(&mut dann, &eg_cfg, &x, &labels, reps);
     println!("dann_784_500_500_10_b128_eg_step_ms: {step:.3}");
 
     let n = 10_000_000;
