@@ -1,8 +1,9 @@
-//! `geoplast sweep` end to end on tiny r-of-k runs: expansion into run folders, one run by index
+//! `geoplast sweep` on tiny r-of-k runs: expansion and its errors, run folders, one run by index
 //! (a SLURM array task), skipping complete runs, resuming an interrupted one to the same weights
 //! as an uninterrupted run, recording a diverged one, the summary table, a changed sweep file
 //! refused, and a SLURM script that is valid bash and whose commands run.
 
+use geoplast::geometry::Potential;
 use geoplast::io::checkpoint;
 use geoplast::sweep::Sweep;
 use geoplast::train::{self, RunOptions};
@@ -39,6 +40,56 @@ name = "eg"
 "optimizer.potential" = { kind = "negentropy" }
 grid = { "optimizer.lr" = [0.3, 1.0] }
 "#;
+
+#[test]
+fn expansion_crosses_variants_with_their_grids() {
+    let s = Sweep::parse(SWEEP, "t.toml", "t", None).unwrap();
+    let runs = s.expand(None).unwrap();
+    assert_eq!(runs.len(), 2 * 2 + 2 * 2);
+    assert_eq!(s.columns(), ["variant", "seed", "optimizer.lr"]);
+    assert_eq!(s.group_by, ["variant"]);
+    // Last axis fastest: gd seed 1 × lr 0.1, 1e38, then seed 2.
+    let r = &runs[2];
+    assert_eq!(r.label("variant"), "gd");
+    assert_eq!(r.label("seed"), "2");
+    assert_eq!(r.label("optimizer.lr"), "0.1");
+    assert_eq!((r.config.seed, r.config.optimizer.lr), (2, 0.1));
+    assert_eq!(r.name, "002-gd_seed=2_lr=0.1");
+    let eg = &runs[7];
+    assert_eq!(eg.config.optimizer.potential, Potential::NegEntropy);
+    assert_eq!((eg.config.seed, eg.config.optimizer.lr), (2, 1.0));
+    // The base stays as written where nothing overrides it.
+    assert_eq!(runs[0].config.optimizer.potential, Potential::Euclidean);
+    assert_eq!(runs[0].config.batch_size, 50);
+    let names: std::collections::HashSet<_> = runs.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names.len(), runs.len());
+}
+
+#[test]
+fn bad_sweeps_say_what_is_wrong() {
+    let err = |text: &str| {
+        Sweep::parse(text, "t.toml", "t", None)
+            .and_then(|s| s.expand(None))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(&SWEEP.replace("seed = [1, 2]", "seed = 3"));
+    assert!(
+        e.contains("grid key `seed` must be a non-empty list"),
+        "{e}"
+    );
+    let e = err(&SWEEP.replace("\"optimizer.potential\"", "\"optimizer.potentail\""));
+    assert!(e.contains("did you mean `potential`"), "{e}");
+    assert!(e.contains("variant = eg"), "{e}");
+    let e = err(&SWEEP.replacen("[base]", "group_by = [\"lr\"]\n[base]", 1));
+    assert!(e.contains("group_by `lr`"), "{e}");
+    let e = err(&SWEEP.replace("name = \"eg\"", "name = \"gd\""));
+    assert!(e.contains("two variants are named `gd`"), "{e}");
+    let e = err(&SWEEP.replace("[0.3, 1.0]", "[0.3, -1.0]"));
+    assert!(e.contains("lr"), "{e}");
+    let e = err(&SWEEP.replace("\"optimizer.potential\"", "\"optimizer.lr.x\""));
+    assert!(e.contains("is a value, not a table"), "{e}");
+}
 
 fn weights(dir: &Path) -> Vec<f32> {
     let (t, _) = checkpoint::load(&dir.join("weights_final.safetensors")).unwrap();
