@@ -8,6 +8,7 @@ pub mod delta_cdf;
 pub mod dual;
 pub mod ks;
 pub mod normal;
+pub mod order_stats;
 pub mod paired;
 pub mod unpaired;
 pub mod weight_stats;

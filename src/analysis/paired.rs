@@ -187,17 +187,36 @@ fn diagnostic(label: &str, delta: &[f64], stats: &DualStats, centring: Centring)
     } else {
         0.0
     };
-    let mut z: Vec<f64> = delta.par_iter().map(|d| (d - shift) / stats.sd).collect();
-    z.par_sort_unstable_by(f64::total_cmp);
-    let (ks_distance, ks_p_value) = super::ks::ks_normal(&z);
-    let q = 200.min(z.len());
-    let quantiles = (0..q)
-        .map(|i| z[((i as f64 + 0.5) / q as f64 * z.len() as f64) as usize])
+    let sd = stats.sd;
+    let z = |d: f64| (d - shift) / sd;
+    let q = 200.min(delta.len());
+    let positions: Vec<usize> = (0..q)
+        .map(|i| ((i as f64 + 0.5) / q as f64 * delta.len() as f64) as usize)
         .collect();
-    let mut histogram = vec![0u64; 100];
-    for v in &z {
-        histogram[(((v + 5.0) * 10.0).floor().clamp(0.0, 99.0)) as usize] += 1;
-    }
+    let super::order_stats::Resolved {
+        ks_distance,
+        ks_p_value,
+        order_stats: quantiles,
+    } = super::order_stats::ks_and_order_stats(delta, z, &positions);
+    let histogram = delta
+        .par_chunks(1 << 16)
+        .fold(
+            || vec![0u64; 100],
+            |mut h, c| {
+                for &d in c {
+                    // Truncation after the clamp is the floor.
+                    h[((z(d) + 5.0) * 10.0).clamp(0.0, 99.0) as usize] += 1;
+                }
+                h
+            },
+        )
+        .reduce(
+            || vec![0u64; 100],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
     Diagnostic {
         label: label.to_string(),
         ks_distance,
