@@ -270,33 +270,46 @@ fn fill_delta_pnorm(
     let n = out.len();
     let step = p - c.p;
     let valid = c.a0.len() == n && step > 0.0 && step < 1.0;
+    let refresh = valid && (c.f0.len() != n || (c.step - step).abs() > 1e-12);
     if !valid {
         c.a0.resize(n, 0.0);
         c.a1.resize(n, 0.0);
-        crate::dispatch!(for k in 0..n {
-            c.a0[k] = exp_f64((p - 1.0) * l0[k]);
-            c.a1[k] = exp_f64((p - 1.0) * l1[k]);
-        });
-    } else {
-        if c.f0.len() != n || (c.step - step).abs() > 1e-12 {
-            c.f0.resize(n, 0.0);
-            c.f1.resize(n, 0.0);
-            crate::dispatch!(for k in 0..n {
-                c.f0[k] = exp_f64(step * l0[k]);
-                c.f1[k] = exp_f64(step * l1[k]);
-            });
-            c.step = step;
-        }
-        crate::dispatch!(for k in 0..n {
-            c.a0[k] *= c.f0[k];
-            c.a1[k] *= c.f1[k];
-        });
+    }
+    if refresh {
+        c.f0.resize(n, 0.0);
+        c.f1.resize(n, 0.0);
+        c.step = step;
     }
     c.p = p;
-    crate::dispatch!(for k in 0..n {
-        let p0 = sign(w0[k]) * c.a0[k];
-        out[k] = sign(w1[k]) * c.a1[k] - p0;
-        psi0_sq[k] = p0 * p0;
+    // Length-matched local slices: indexing through `c` re-reads each Vec's length every
+    // iteration (the stores might alias it), which kept these loops scalar.
+    let (w0, w1, l0, l1, psi0_sq) = (&w0[..n], &w1[..n], &l0[..n], &l1[..n], &mut psi0_sq[..n]);
+    let (a0, a1) = (&mut c.a0[..n], &mut c.a1[..n]);
+    let (f0, f1) = (&mut c.f0[..], &mut c.f1[..]);
+    crate::dispatch!({
+        if !valid {
+            for k in 0..n {
+                a0[k] = exp_f64((p - 1.0) * l0[k]);
+                a1[k] = exp_f64((p - 1.0) * l1[k]);
+            }
+        } else {
+            let (f0, f1) = (&mut f0[..n], &mut f1[..n]);
+            if refresh {
+                for k in 0..n {
+                    f0[k] = exp_f64(step * l0[k]);
+                    f1[k] = exp_f64(step * l1[k]);
+                }
+            }
+            for k in 0..n {
+                a0[k] *= f0[k];
+                a1[k] *= f1[k];
+            }
+        }
+        for k in 0..n {
+            let p0 = sign(w0[k]) * a0[k];
+            out[k] = sign(w1[k]) * a1[k] - p0;
+            psi0_sq[k] = p0 * p0;
+        }
     });
 }
 
@@ -441,7 +454,7 @@ pub struct Scored {
 /// matters at 10⁷ pairs (memory-bound otherwise). Chunk statistics are merged in chunk order,
 /// so results do not depend on the thread count.
 pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
-    use super::delta_cdf::{GRID, bin_chunk};
+    use super::delta_cdf::Counts;
     const SMALL: usize = 1 << 13;
     let n = data.len();
     let chunk_ranges: Vec<std::ops::Range<usize>> = (0..n.div_ceil(SMALL))
@@ -465,7 +478,11 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
         .map(|k| finish(partial.iter().fold(Acc::default(), |a, p| a.merge(p[k]))))
         .collect();
     // Pass 2: bins of every candidate (integer counts: the merge order does not matter).
-    let empty = || vec![vec![[0u64; 2]; GRID + 1]; pots.len()];
+    let empty = || {
+        (0..pots.len())
+            .map(|_| Counts::new())
+            .collect::<Vec<Counts<2>>>()
+    };
     let bins = chunk_ranges
         .par_iter()
         .fold(empty, |mut h, r| {
@@ -478,28 +495,22 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
                 if s.sd.is_nan() || s.sd <= 0.0 {
                     continue;
                 }
-                bin_chunk(&out, [0.0, s.mean], s.sd, &mut h[k]);
+                h[k].add(&out, [0.0, s.mean], s.sd);
             }
             h
         })
-        .reduce(empty, |mut a, b| {
-            for (x, y) in a.iter_mut().zip(&b) {
-                for (u, v) in x.iter_mut().zip(y) {
-                    u[0] += v[0];
-                    u[1] += v[1];
-                }
-            }
-            a
+        .reduce(empty, |a, b| {
+            a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
         });
     stats
         .into_iter()
         .zip(bins)
-        .map(|(stats, b)| Scored {
-            stats,
-            bins: (
-                b.iter().map(|x| x[0]).collect(),
-                b.iter().map(|x| x[1]).collect(),
-            ),
+        .map(|(stats, b)| {
+            let [u, c] = b.into_bins();
+            Scored {
+                stats,
+                bins: (u, c),
+            }
         })
         .collect()
 }
