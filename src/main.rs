@@ -669,16 +669,16 @@ fn fit_cmd(
     use geoplast::analysis::unpaired;
     use geoplast::geometry::MirrorMap;
     let t = geoplast::io::weights::read_table(&weights)?;
-    if column >= t.cols {
+    if column >= t.cols() {
         bail!(
             "column {column} does not exist: the table has {} columns (0-based)",
-            t.cols
+            t.cols()
         );
     }
     let w = t.column(column);
     let zeros = w.iter().filter(|x| **x == 0.0).count();
-    let cands = geoplast::analysis::paired::parse_candidates(&candidates, &w)
-        .map_err(anyhow::Error::msg)?;
+    let cands =
+        geoplast::analysis::paired::parse_candidates(&candidates, w).map_err(anyhow::Error::msg)?;
     let mut orthants = Vec::new();
     for (name, sign) in [("positive", 1.0), ("negative", -1.0)] {
         let mag: Vec<f64> = w

@@ -117,17 +117,38 @@ impl<const S: usize> Counts<S> {
 
     /// Adds the bins of `values` (NaN skipped) after `z = (v − shift)/scale`, for each shift.
     pub fn add(&mut self, values: &[f64], shifts: [f64; S], scale: f64) {
+        self.add_with(values, shifts, scale, |_| 1, values.len() as u64);
+    }
+
+    /// [`Counts::add`] with value `i` counted `weights[i]` times (a bootstrap resample as
+    /// multiplicities).
+    pub fn add_weighted(&mut self, values: &[f64], weights: &[u32], shifts: [f64; S], scale: f64) {
+        assert_eq!(values.len(), weights.len());
+        let total = weights.iter().map(|&w| w as u64).sum();
+        self.add_with(values, shifts, scale, |i| weights[i], total);
+    }
+
+    /// Adds value `i` with `weight(i)`; `total` bounds the sum of the weights.
+    #[inline(always)]
+    fn add_with(
+        &mut self,
+        values: &[f64],
+        shifts: [f64; S],
+        scale: f64,
+        weight: impl Fn(usize) -> u32,
+        total: u64,
+    ) {
         const BLOCK: usize = 1024;
         /// An index past the histogram marks a NaN (dropped).
         const SKIP: u32 = GRID as u32 + 1;
-        if self.pending + values.len() as u64 > u32::MAX as u64 {
+        if self.pending + total > u32::MAX as u64 {
             self.flush();
         }
-        self.pending += values.len() as u64;
+        self.pending += total;
         let t = grid_table();
         let inv = 1.0 / scale;
         let mut idx = [[0u32; BLOCK]; S];
-        for block in values.chunks(BLOCK) {
+        for (b, block) in values.chunks(BLOCK).enumerate() {
             crate::dispatch!(for (s, shift) in shifts.iter().enumerate() {
                 // Arithmetic first: `x_k ≤ z` ⇔ `k ≤ f` with `f = (z + 5)·99.9`, so the count
                 // of grid points ≤ z is ⌊f⌋ + 1 (clamped). Rounding moves f by < 1e-12, which
@@ -154,8 +175,9 @@ impl<const S: usize> Counts<S> {
                 }
             });
             for i in 0..block.len() {
+                let w = weight(b * BLOCK + i);
                 for (s, ids) in idx.iter().enumerate() {
-                    self.sub[ids[i] as usize][s][i & 3] += 1;
+                    self.sub[ids[i] as usize][s][i & 3] += w;
                 }
             }
         }
@@ -263,5 +285,28 @@ mod tests {
         );
         z.extend([-7.0, 6.0, 5.0, -5.0]);
         assert!((from_bins(&bin(&z, 0.0, 1.0), z.len()) - reference(&z)).abs() < 1e-12);
+    }
+
+    /// Counting value i `times[i]` times gives the bins of the copy with value i repeated that
+    /// often (a bootstrap resample); NaN is dropped either way.
+    #[test]
+    fn weighted_counts_equal_counts_of_the_resampled_copy() {
+        let v: Vec<f64> = (0..3000)
+            .map(|i| match i % 97 {
+                0 => f64::NAN,
+                _ => ((i as f64) * 0.377).sin() * 3.0,
+            })
+            .collect();
+        let times: Vec<u32> = (0..v.len()).map(|i| ((i * 7919) % 5) as u32).collect();
+        let copy: Vec<f64> = v
+            .iter()
+            .zip(&times)
+            .flat_map(|(&x, &t)| std::iter::repeat_n(x, t as usize))
+            .collect();
+        let mut w = Counts::<2>::new();
+        w.add_weighted(&v, &times, [0.0, 0.4], 1.3);
+        let mut c = Counts::<2>::new();
+        c.add(&copy, [0.0, 0.4], 1.3);
+        assert_eq!(w.into_bins(), c.into_bins());
     }
 }

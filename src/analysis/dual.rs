@@ -396,13 +396,34 @@ fn finish(acc: Acc) -> DualStats {
     }
 }
 
-/// (count, mean, sd with ddof = 1) of the non-NaN values, in lanes.
-pub fn mean_sd_lanes(v: &[f64]) -> (f64, f64, f64) {
-    // (The fourth sum, of `extra = v`, is not used.)
-    let [n, sum, _, _] = crate::dispatch!(lane_sums(v, v));
-    let mean = sum / n;
-    let m2 = crate::dispatch!(power_sums(v, mean))[0];
-    (n, mean, (m2 / (n - 1.0)).sqrt())
+/// (count, mean, sd with ddof = 1) of the non-NaN values of `v`, value `i` counted `w[i]`
+/// times (a bootstrap resample as multiplicities), in lanes.
+pub fn weighted_mean_sd(v: &[f64], w: &[f64]) -> (f64, f64, f64) {
+    assert_eq!(v.len(), w.len());
+    crate::dispatch!({
+        let mut acc = [[0.0; L]; 2];
+        for (bv, bw) in v.chunks(L).zip(w.chunks(L)) {
+            for j in 0..bv.len() {
+                let (x, wj) = if bv[j].is_nan() {
+                    (0.0, 0.0)
+                } else {
+                    (bv[j], bw[j])
+                };
+                acc[0][j] += wj;
+                acc[1][j] += wj * x;
+            }
+        }
+        let [n, sum] = acc.map(|a| a.iter().sum::<f64>());
+        let mean = sum / n;
+        let mut m2 = [0.0; L];
+        for (bv, bw) in v.chunks(L).zip(w.chunks(L)) {
+            for j in 0..bv.len() {
+                let d = if bv[j].is_nan() { 0.0 } else { bv[j] - mean };
+                m2[j] += bw[j] * d * d;
+            }
+        }
+        (n, mean, (m2.iter().sum::<f64>() / (n - 1.0)).sqrt())
+    })
 }
 
 #[cfg(test)]
@@ -518,6 +539,30 @@ pub fn score_all(data: &Prepared, pots: &[Potential]) -> Vec<Scored> {
 #[cfg(test)]
 mod moment_merge_tests {
     use super::*;
+
+    /// Moments with multiplicities equal those of the resampled copy (NaN skipped).
+    #[test]
+    fn weighted_moments_equal_moments_of_the_resampled_copy() {
+        let v: Vec<f64> = (0..1001)
+            .map(|i| match i % 50 {
+                0 => f64::NAN,
+                _ => ((i as f64) * 0.61).cos() + 0.2,
+            })
+            .collect();
+        let w: Vec<f64> = (0..v.len()).map(|i| ((i * 31) % 4) as f64).collect();
+        let copy: Vec<f64> = v
+            .iter()
+            .zip(&w)
+            .filter(|(x, _)| !x.is_nan())
+            .flat_map(|(&x, &t)| std::iter::repeat_n(x, t as usize))
+            .collect();
+        let n = copy.len() as f64;
+        let mean = copy.iter().sum::<f64>() / n;
+        let sd = (copy.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let (wn, wm, ws) = weighted_mean_sd(&v, &w);
+        assert_eq!(wn, n);
+        assert!((wm - mean).abs() < 1e-13 && (ws - sd).abs() < 1e-13 * sd);
+    }
 
     /// The per-chunk moments merged across many chunks equal a direct two-pass computation.
     #[test]

@@ -13,7 +13,7 @@
 
 use super::delta_cdf::{self, Centring};
 use super::dual::{
-    DualStats, Prepared, dual_change, dual_change_aligned, mean_sd_lanes, score_all,
+    DualStats, Prepared, dual_change, dual_change_aligned, score_all, weighted_mean_sd,
 };
 use crate::geometry::Potential;
 use rand::RngExt;
@@ -454,35 +454,35 @@ fn bootstrap(
         .iter()
         .map(|&i| dual_change_aligned(&sub_data, results[i].potential, true).0)
         .collect();
-    let score = |d: &[f64]| -> f64 {
-        let (_, mean, sd) = mean_sd_lanes(d);
-        delta_cdf::delta_cdf(d, mean, sd, opts.centring)
+    // A resample is scored through its multiplicities (how often each pair was drawn): the
+    // same numbers as scoring the resampled copy, without gathering it. NaN (undefined) pairs
+    // are skipped by both the moments and the bins.
+    let shift = |mean: f64| {
+        if opts.centring == Centring::Centred {
+            mean
+        } else {
+            0.0
+        }
     };
-    let on_sub: Vec<f64> = deltas
-        .iter()
-        .map(|d| {
-            score(
-                &d.iter()
-                    .copied()
-                    .filter(|v| !v.is_nan())
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let score = |d: &[f64], times: &[u32], weights: &[f64]| -> f64 {
+        let (n, mean, sd) = weighted_mean_sd(d, weights);
+        let mut counts = delta_cdf::Counts::<1>::new();
+        counts.add_weighted(d, times, [shift(mean)], sd);
+        let [bins] = counts.into_bins();
+        delta_cdf::from_bins(&bins, n as usize)
+    };
+    let (ones, ones_f) = (vec![1u32; m], vec![1.0; m]);
+    let on_sub: Vec<f64> = deltas.iter().map(|d| score(d, &ones, &ones_f)).collect();
     let reps: Vec<Vec<f64>> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|b| {
             let mut rng = crate::rng::named(opts.seed, &format!("geometry/bootstrap/{b}"));
-            let idx: Vec<usize> = (0..m).map(|_| rng.random_range(0..m)).collect();
-            let mut buf = Vec::with_capacity(m);
-            deltas
-                .iter()
-                .map(|d| {
-                    buf.clear();
-                    buf.extend(idx.iter().map(|&i| d[i]).filter(|v| !v.is_nan()));
-                    score(&buf)
-                })
-                .collect()
+            let mut times = vec![0u32; m];
+            for _ in 0..m {
+                times[rng.random_range(0..m)] += 1;
+            }
+            let weights: Vec<f64> = times.iter().map(|&t| t as f64).collect();
+            deltas.iter().map(|d| score(d, &times, &weights)).collect()
         })
         .collect();
     let bpos = scored

@@ -70,7 +70,13 @@ impl Pairs {
 }
 
 fn median_positive(t: &Table) -> f64 {
-    let mut v: Vec<f64> = t.data.iter().copied().filter(|x| *x > 0.0).collect();
+    let mut v: Vec<f64> = t
+        .columns
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|x| *x > 0.0)
+        .collect();
     if v.is_empty() {
         return 1.0;
     }
@@ -118,7 +124,7 @@ pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) ->
     let mut n_syn = 0;
     for f in &files {
         let mut t = read_table(f)?;
-        if t.cols < 2 {
+        if t.cols() < 2 {
             return Err(Error::data(
                 f,
                 "a single column has no before/after: give two columns (sessions) or use --before/--after",
@@ -126,19 +132,19 @@ pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) ->
         }
         if normalize {
             let m = median_positive(&t);
-            t.data.iter_mut().for_each(|v| *v /= m);
+            t.columns.iter_mut().flatten().for_each(|v| *v /= m);
         }
         let list: Vec<(usize, usize)> = match sessions {
-            SessionPairs::Consecutive => (0..t.cols - 1).map(|j| (j, j + 1)).collect(),
-            SessionPairs::FirstLast => vec![(0, t.cols - 1)],
+            SessionPairs::Consecutive => (0..t.cols() - 1).map(|j| (j, j + 1)).collect(),
+            SessionPairs::FirstLast => vec![(0, t.cols() - 1)],
             SessionPairs::Fixed(a, b) => {
-                if a >= t.cols || b >= t.cols {
+                if a >= t.cols() || b >= t.cols() {
                     return Err(Error::data(
                         f,
                         format!(
                             "session {} does not exist: the table has {} sessions (0-based)",
                             a.max(b),
-                            t.cols
+                            t.cols()
                         ),
                     ));
                 }
@@ -146,8 +152,8 @@ pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) ->
             }
         };
         for (a, b) in list {
-            pairs.before.extend(t.column(a));
-            pairs.after.extend(t.column(b));
+            pairs.before.extend_from_slice(t.column(a));
+            pairs.after.extend_from_slice(t.column(b));
         }
         n_syn += t.rows;
     }
@@ -201,13 +207,13 @@ pub fn from_before_after(
     }
     let read1 = |p: &Path| -> Result<Vec<f64>> {
         let t = read_table(&p.to_string_lossy())?;
-        if t.cols != 1 {
+        if t.cols() != 1 {
             return Err(Error::data(
                 p,
-                format!("expected one column of weights, found {}", t.cols),
+                format!("expected one column of weights, found {}", t.cols()),
             ));
         }
-        Ok(t.data)
+        Ok(t.columns.into_iter().next().expect("one column"))
     };
     let (w0, w1) = (read1(before)?, read1(after)?);
     if w0.len() != w1.len() {

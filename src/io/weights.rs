@@ -7,19 +7,20 @@ use safetensors::tensor::{Dtype, SafeTensors};
 use std::io::Read;
 use std::path::Path;
 
-/// A synapses × sessions table (row-major).
+/// A synapses × sessions table, stored by column: the paired test takes whole sessions, and
+/// at 10⁷ synapses a row-major copy plus column gathers cost more than the statistics.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     pub rows: usize,
-    pub cols: usize,
-    pub data: Vec<f64>,
+    pub columns: Vec<Vec<f64>>,
 }
 
 impl Table {
-    pub fn column(&self, j: usize) -> Vec<f64> {
-        (0..self.rows)
-            .map(|i| self.data[i * self.cols + j])
-            .collect()
+    pub fn cols(&self) -> usize {
+        self.columns.len()
+    }
+    pub fn column(&self, j: usize) -> &[f64] {
+        &self.columns[j]
     }
 }
 
@@ -51,10 +52,15 @@ pub fn read_table(spec: &str) -> Result<Table> {
     if table.rows == 0 {
         return Err(Error::data(path, "the file holds no values"));
     }
-    if let Some(i) = table.data.iter().position(|v| !v.is_finite()) {
+    if let Some(i) = table
+        .columns
+        .iter()
+        .filter_map(|c| c.iter().position(|v| !v.is_finite()))
+        .min()
+    {
         return Err(Error::data(
             path,
-            format!("row {} holds a NaN or infinite value", i / table.cols),
+            format!("row {i} holds a NaN or infinite value"),
         ));
     }
     Ok(table)
@@ -63,8 +69,7 @@ pub fn read_table(spec: &str) -> Result<Table> {
 /// CSV with comma, semicolon, tab or space separators; a first line that does not parse as
 /// numbers is a header.
 pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
-    let mut data = Vec::new();
-    let mut cols = 0;
+    let mut columns: Vec<Vec<f64>> = Vec::new();
     let mut rows = 0;
     for (ln, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -81,7 +86,7 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
             .collect();
         let values = match parsed {
             Ok(v) => v,
-            Err(_) if rows == 0 && data.is_empty() => continue, // header
+            Err(_) if rows == 0 => continue, // header
             Err(_) => {
                 return Err(Error::data(
                     path,
@@ -89,26 +94,28 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
                 ));
             }
         };
-        if cols == 0 {
-            cols = values.len();
-        } else if values.len() != cols {
+        if rows == 0 {
+            columns = vec![Vec::new(); values.len()];
+        } else if values.len() != columns.len() {
             return Err(Error::data(
                 path,
                 format!(
-                    "line {}: {} columns, earlier lines have {cols}",
+                    "line {}: {} columns, earlier lines have {}",
                     ln + 1,
-                    values.len()
+                    values.len(),
+                    columns.len()
                 ),
             ));
         }
-        data.extend(values);
+        for (c, v) in columns.iter_mut().zip(values) {
+            c.push(v);
+        }
         rows += 1;
     }
-    Ok(Table {
-        rows,
-        cols: cols.max(1),
-        data,
-    })
+    if columns.is_empty() {
+        columns.push(Vec::new());
+    }
+    Ok(Table { rows, columns })
 }
 
 fn header_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
@@ -179,40 +186,47 @@ pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
             ),
         ));
     }
-    // Decode once per dtype (a closure per value, allocating, was the slow part of 10⁷ pairs).
-    fn decode<const W: usize>(body: &[u8], n: usize, big: bool, f: fn([u8; W]) -> f64) -> Vec<f64> {
-        body[..n * W]
-            .chunks_exact(W)
-            .map(|c| {
-                let mut b: [u8; W] = c.try_into().unwrap();
-                if big {
-                    b.reverse();
+    // Each column decoded straight from the file bytes, once per dtype (a closure per value,
+    // allocating, was the slow part of 10⁷ pairs). Element (i, j) is at i·cols + j in C order,
+    // j·rows + i in Fortran order.
+    fn decode<const W: usize>(
+        body: &[u8],
+        (rows, cols, fortran): (usize, usize, bool),
+        big: bool,
+        f: fn([u8; W]) -> f64,
+    ) -> Vec<Vec<f64>> {
+        let at = |k: usize| {
+            let mut b: [u8; W] = body[k * W..k * W + W].try_into().unwrap();
+            if big {
+                b.reverse();
+            }
+            f(b)
+        };
+        (0..cols)
+            .map(|j| {
+                if fortran || cols == 1 {
+                    (j * rows..(j + 1) * rows).map(at).collect()
+                } else {
+                    (0..rows).map(|i| at(i * cols + j)).collect()
                 }
-                f(b)
             })
             .collect()
     }
-    let flat: Vec<f64> = match (kind.as_bytes()[0], width) {
-        (b'f', 8) => decode::<8>(body, n, big, f64::from_le_bytes),
-        (b'f', 4) => decode::<4>(body, n, big, |b| f32::from_le_bytes(b) as f64),
-        (b'i', 8) => decode::<8>(body, n, big, |b| i64::from_le_bytes(b) as f64),
-        (b'i', 4) => decode::<4>(body, n, big, |b| i32::from_le_bytes(b) as f64),
-        (b'i', 2) => decode::<2>(body, n, big, |b| i16::from_le_bytes(b) as f64),
-        (b'i', 1) => decode::<1>(body, n, big, |b| b[0] as i8 as f64),
-        (b'u', 8) => decode::<8>(body, n, big, |b| u64::from_le_bytes(b) as f64),
-        (b'u', 4) => decode::<4>(body, n, big, |b| u32::from_le_bytes(b) as f64),
-        (b'u', 2) => decode::<2>(body, n, big, |b| u16::from_le_bytes(b) as f64),
-        (b'u', 1) => decode::<1>(body, n, big, |b| b[0] as f64),
+    let shape = (rows, cols, fortran);
+    let columns = match (kind.as_bytes()[0], width) {
+        (b'f', 8) => decode::<8>(body, shape, big, f64::from_le_bytes),
+        (b'f', 4) => decode::<4>(body, shape, big, |b| f32::from_le_bytes(b) as f64),
+        (b'i', 8) => decode::<8>(body, shape, big, |b| i64::from_le_bytes(b) as f64),
+        (b'i', 4) => decode::<4>(body, shape, big, |b| i32::from_le_bytes(b) as f64),
+        (b'i', 2) => decode::<2>(body, shape, big, |b| i16::from_le_bytes(b) as f64),
+        (b'i', 1) => decode::<1>(body, shape, big, |b| b[0] as i8 as f64),
+        (b'u', 8) => decode::<8>(body, shape, big, |b| u64::from_le_bytes(b) as f64),
+        (b'u', 4) => decode::<4>(body, shape, big, |b| u32::from_le_bytes(b) as f64),
+        (b'u', 2) => decode::<2>(body, shape, big, |b| u16::from_le_bytes(b) as f64),
+        (b'u', 1) => decode::<1>(body, shape, big, |b| b[0] as f64),
         _ => return Err(Error::data(path, format!("unsupported dtype {descr}"))),
     };
-    let data = if fortran && cols > 1 {
-        (0..rows * cols)
-            .map(|i| flat[(i % cols) * rows + i / cols])
-            .collect()
-    } else {
-        flat
-    };
-    Ok(Table { rows, cols, data })
+    Ok(Table { rows, columns })
 }
 
 fn read_npz(path: &Path, member: Option<&str>) -> Result<Table> {
@@ -406,14 +420,14 @@ mod tests {
             .flat_map(|v| v.to_le_bytes())
             .collect();
         let t = parse_npy(&npy("<f8", "(3, 2)", &body), Path::new("x.npy")).unwrap();
-        assert_eq!((t.rows, t.cols), (3, 2));
+        assert_eq!((t.rows, t.cols()), (3, 2));
         assert_eq!(t.column(1), vec![2.0, 4.0, 6.0]);
         let body: Vec<u8> = [0.5f32, -1.5]
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
         let t = parse_npy(&npy("<f4", "(2,)", &body), Path::new("x.npy")).unwrap();
-        assert_eq!(t.data, vec![0.5, -1.5]);
+        assert_eq!(t.columns, vec![vec![0.5, -1.5]]);
         let err = parse_npy(&npy("<f8", "(4,)", &body), Path::new("x.npy"))
             .unwrap_err()
             .to_string();
@@ -424,11 +438,11 @@ mod tests {
     fn csv_with_and_without_header() {
         let t = parse_csv("before,after\n1,2\n3,4\n", Path::new("x.csv")).unwrap();
         assert_eq!(
-            (t.rows, t.cols, t.data.clone()),
-            (2, 2, vec![1.0, 2.0, 3.0, 4.0])
+            (t.rows, t.columns.clone()),
+            (2, vec![vec![1.0, 3.0], vec![2.0, 4.0]])
         );
         let t = parse_csv("0.5\n-1e-3\n", Path::new("x.csv")).unwrap();
-        assert_eq!((t.rows, t.cols), (2, 1));
+        assert_eq!((t.rows, t.cols()), (2, 1));
         let err = parse_csv("1,2\n3\n", Path::new("x.csv"))
             .unwrap_err()
             .to_string();
