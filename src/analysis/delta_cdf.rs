@@ -107,10 +107,12 @@ pub struct Counts<const S: usize> {
 }
 
 impl<const S: usize> Counts<S> {
+    /// Empty counts; the arrays are allocated on the first [`Counts::add`], so identities of
+    /// parallel folds and reductions cost nothing.
     pub fn new() -> Self {
         Self {
-            sub: vec![[[0; 4]; S]; GRID + 2],
-            flushed: vec![[0; S]; GRID + 1],
+            sub: Vec::new(),
+            flushed: Vec::new(),
             pending: 0,
         }
     }
@@ -141,6 +143,9 @@ impl<const S: usize> Counts<S> {
         const BLOCK: usize = 1024;
         /// An index past the histogram marks a NaN (dropped).
         const SKIP: u32 = GRID as u32 + 1;
+        if self.sub.is_empty() {
+            self.sub = vec![[[0; 4]; S]; GRID + 2];
+        }
         if self.pending + total > u32::MAX as u64 {
             self.flush();
         }
@@ -184,6 +189,9 @@ impl<const S: usize> Counts<S> {
     }
 
     fn flush(&mut self) {
+        if self.flushed.is_empty() {
+            self.flushed = vec![[0; S]; GRID + 1];
+        }
         for (f, sk) in self.flushed.iter_mut().zip(&mut self.sub) {
             for s in 0..S {
                 f[s] += sk[s].iter().map(|&c| c as u64).sum::<u64>();
