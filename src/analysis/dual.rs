@@ -400,27 +400,38 @@ fn finish(acc: Acc) -> DualStats {
 /// times (a bootstrap resample as multiplicities), in lanes.
 pub fn weighted_mean_sd(v: &[f64], w: &[f64]) -> (f64, f64, f64) {
     assert_eq!(v.len(), w.len());
+    // Full blocks of L (fixed-length inner loops vectorise), then the tail.
+    let (vb, wb) = (v.chunks_exact(L), w.chunks_exact(L));
+    let (vt, wt) = (vb.remainder(), wb.remainder());
     crate::dispatch!({
         let mut acc = [[0.0; L]; 2];
-        for (bv, bw) in v.chunks(L).zip(w.chunks(L)) {
-            for j in 0..bv.len() {
-                let (x, wj) = if bv[j].is_nan() {
-                    (0.0, 0.0)
-                } else {
-                    (bv[j], bw[j])
-                };
-                acc[0][j] += wj;
-                acc[1][j] += wj * x;
+        let mut add = |j: usize, x: f64, wj: f64| {
+            let (x, wj) = if x.is_nan() { (0.0, 0.0) } else { (x, wj) };
+            acc[0][j] += wj;
+            acc[1][j] += wj * x;
+        };
+        for (bv, bw) in vb.clone().zip(wb.clone()) {
+            for j in 0..L {
+                add(j, bv[j], bw[j]);
             }
+        }
+        for j in 0..vt.len() {
+            add(j, vt[j], wt[j]);
         }
         let [n, sum] = acc.map(|a| a.iter().sum::<f64>());
         let mean = sum / n;
         let mut m2 = [0.0; L];
-        for (bv, bw) in v.chunks(L).zip(w.chunks(L)) {
-            for j in 0..bv.len() {
-                let d = if bv[j].is_nan() { 0.0 } else { bv[j] - mean };
-                m2[j] += bw[j] * d * d;
+        let mut add = |j: usize, x: f64, wj: f64| {
+            let d = if x.is_nan() { 0.0 } else { x - mean };
+            m2[j] += wj * d * d;
+        };
+        for (bv, bw) in vb.zip(wb) {
+            for j in 0..L {
+                add(j, bv[j], bw[j]);
             }
+        }
+        for j in 0..vt.len() {
+            add(j, vt[j], wt[j]);
         }
         (n, mean, (m2.iter().sum::<f64>() / (n - 1.0)).sqrt())
     })
