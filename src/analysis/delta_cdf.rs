@@ -5,7 +5,8 @@
 //! a truncated Riemann sum of the Wasserstein-1 distance to N(0, 1).
 //!
 //! Only the counts `#{z_i < x_k}` matter, so instead of sorting z each value is binned into the
-//! first grid point above it (checked against the grid exactly as defined): O(D), no sort.
+//! first grid point above it: O(D), no sort. The bin is computed arithmetically and checked
+//! against the grid exactly as defined wherever rounding could change it.
 
 use super::normal;
 use rayon::prelude::*;
@@ -27,9 +28,7 @@ fn phi_table() -> &'static [f64; GRID] {
     T.get_or_init(|| std::array::from_fn(|k| normal::cdf(grid(k))))
 }
 
-/// The grid with sentinels, `[−∞, x_0, …, x_999, +∞]`, precomputed: computing `grid(k)`
-/// divides by 999, which dominated the binning, and the sentinels make the lookups below
-/// branch-free.
+/// The grid with sentinels, `[−∞, x_0, …, x_999, +∞]`, for the exact lookups below.
 fn grid_table() -> &'static [f64; GRID + 2] {
     static T: OnceLock<[f64; GRID + 2]> = OnceLock::new();
     T.get_or_init(|| {
@@ -42,26 +41,15 @@ fn grid_table() -> &'static [f64; GRID + 2] {
 }
 
 /// The index of the first grid point strictly above `z` (GRID if none): `z` is counted in
-/// `F̂(x_k)` for every k ≥ this index.
-#[inline(always)]
-pub fn first_above(z: f64) -> usize {
-    first_above_in(grid_table(), z)
-}
-
-/// `t` is [`grid_table`]: `x_k = t[k + 1]`.
+/// `F̂(x_k)` for every k ≥ this index. `t` is [`grid_table`]: `x_k = t[k + 1]`.
 #[inline(always)]
 fn first_above_in(t: &[f64; GRID + 2], z: f64) -> usize {
-    // A guess from the uniform spacing (off by at most one), then branch-free corrections
-    // against the exact grid values.
+    // A guess from the uniform spacing (off by at most one), then corrections against the
+    // exact grid values; the sentinels (t[0] = −∞, t[GRID + 1] = +∞) stop k at 0 and GRID.
     let mut k = ((z + 5.0) * 99.9).clamp(0.0, (GRID - 1) as f64) as usize + 1;
-    // SAFETY: the guess is in 1..=GRID; each step moves k by at most one and the sentinels
-    // (t[0] = −∞, t[GRID + 1] = +∞) stop it at 0 and GRID, so every index is in 0..=GRID + 1.
-    // Unchecked reads let the loops that call this vectorise (gathers).
-    unsafe {
-        k -= (*t.get_unchecked(k) > z) as usize;
-        k += (*t.get_unchecked(k + 1) <= z) as usize;
-        k -= (*t.get_unchecked(k) > z) as usize;
-    }
+    k -= (t[k] > z) as usize;
+    k += (t[k + 1] <= z) as usize;
+    k -= (t[k] > z) as usize;
     k
 }
 
