@@ -851,9 +851,22 @@ fn keep_freed_memory() {
     }
 }
 
+/// Exit quietly when the reader of stdout goes away (`geoplast geometry … | head`), like other
+/// command-line tools, instead of panicking on the broken pipe (Rust ignores SIGPIPE).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn default_sigpipe() {
+    // SAFETY: restores the default disposition of one signal, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    keep_freed_memory();
+    {
+        keep_freed_memory();
+        default_sigpipe();
+    }
     let cli = Cli::parse();
     let run = || -> Result<()> {
         if let Some(t) = cli.threads {
