@@ -398,15 +398,19 @@ fn finish(acc: Acc) -> DualStats {
 
 /// (count, mean, sd with ddof = 1) of the non-NaN values of `v`, value `i` counted `w[i]`
 /// times (a bootstrap resample as multiplicities), in lanes.
-pub fn weighted_mean_sd(v: &[f64], w: &[f64]) -> (f64, f64, f64) {
+pub fn weighted_mean_sd(v: &[f64], w: &[u32]) -> (f64, f64, f64) {
     assert_eq!(v.len(), w.len());
     // Full blocks of L (fixed-length inner loops vectorise), then the tail.
     let (vb, wb) = (v.chunks_exact(L), w.chunks_exact(L));
     let (vt, wt) = (vb.remainder(), wb.remainder());
     crate::dispatch!({
         let mut acc = [[0.0; L]; 2];
-        let mut add = |j: usize, x: f64, wj: f64| {
-            let (x, wj) = if x.is_nan() { (0.0, 0.0) } else { (x, wj) };
+        let mut add = |j: usize, x: f64, wj: u32| {
+            let (x, wj) = if x.is_nan() {
+                (0.0, 0.0)
+            } else {
+                (x, wj as f64)
+            };
             acc[0][j] += wj;
             acc[1][j] += wj * x;
         };
@@ -421,9 +425,9 @@ pub fn weighted_mean_sd(v: &[f64], w: &[f64]) -> (f64, f64, f64) {
         let [n, sum] = acc.map(|a| a.iter().sum::<f64>());
         let mean = sum / n;
         let mut m2 = [0.0; L];
-        let mut add = |j: usize, x: f64, wj: f64| {
+        let mut add = |j: usize, x: f64, wj: u32| {
             let d = if x.is_nan() { 0.0 } else { x - mean };
-            m2[j] += wj * d * d;
+            m2[j] += wj as f64 * d * d;
         };
         for (bv, bw) in vb.zip(wb) {
             for j in 0..L {
@@ -560,7 +564,7 @@ mod moment_merge_tests {
                 _ => ((i as f64) * 0.61).cos() + 0.2,
             })
             .collect();
-        let w: Vec<f64> = (0..v.len()).map(|i| ((i * 31) % 4) as f64).collect();
+        let w: Vec<u32> = (0..v.len()).map(|i| ((i * 31) % 4) as u32).collect();
         let copy: Vec<f64> = v
             .iter()
             .zip(&w)

@@ -464,15 +464,15 @@ fn bootstrap(
             0.0
         }
     };
-    let score = |d: &[f64], times: &[u32], weights: &[f64]| -> f64 {
-        let (n, mean, sd) = weighted_mean_sd(d, weights);
+    let score = |d: &[f64], times: &[u32]| -> f64 {
+        let (n, mean, sd) = weighted_mean_sd(d, times);
         let mut counts = delta_cdf::Counts::<1>::new();
         counts.add_weighted(d, times, [shift(mean)], sd);
         let [bins] = counts.into_bins();
         delta_cdf::from_bins(&bins, n as usize)
     };
-    let (ones, ones_f) = (vec![1u32; m], vec![1.0; m]);
-    let on_sub: Vec<f64> = deltas.iter().map(|d| score(d, &ones, &ones_f)).collect();
+    let ones = vec![1; m];
+    let on_sub: Vec<f64> = deltas.iter().map(|d| score(d, &ones)).collect();
     let reps: Vec<Vec<f64>> = (0..opts.bootstrap)
         .into_par_iter()
         .map(|b| {
@@ -481,8 +481,7 @@ fn bootstrap(
             for _ in 0..m {
                 times[rng.random_range(0..m)] += 1;
             }
-            let weights: Vec<f64> = times.iter().map(|&t| t as f64).collect();
-            deltas.iter().map(|d| score(d, &times, &weights)).collect()
+            deltas.iter().map(|d| score(d, &times)).collect()
         })
         .collect();
     let bpos = scored
