@@ -422,6 +422,12 @@ mod tests {
         let t = parse_npy(&npy("<f8", "(3, 2)", &body), Path::new("x.npy")).unwrap();
         assert_eq!((t.rows, t.cols()), (3, 2));
         assert_eq!(t.column(1), vec![2.0, 4.0, 6.0]);
+        // The same bytes in Fortran order are the columns one after the other.
+        let mut fortran = npy("<f8", "(3, 2)", &body);
+        let at = fortran.windows(5).position(|w| w == b"False").unwrap();
+        fortran[at..at + 5].copy_from_slice(b"True ");
+        let t = parse_npy(&fortran, Path::new("x.npy")).unwrap();
+        assert_eq!(t.columns, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
         let body: Vec<u8> = [0.5f32, -1.5]
             .iter()
             .flat_map(|v| v.to_le_bytes())
