@@ -296,3 +296,23 @@ pub fn write_run(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The repeats only add the recovery rate: the table (batch 0) is the same study, and a
+    /// table whose argmin is acceptable counts as one recovered batch.
+    #[test]
+    fn repeats_leave_the_study_unchanged() {
+        let alone = run(3, 1);
+        let repeated = run(3, 4);
+        for (a, r) in alone.iter().zip(&repeated) {
+            assert_eq!(a.mean_delta_cdf, r.mean_delta_cdf);
+            assert_eq!((&a.argmin, a.argmin_ok), (&r.argmin, r.argmin_ok));
+            assert_eq!(a.recovery, (a.argmin_ok as usize, 1));
+            assert_eq!(r.recovery.1, 4);
+            assert!(r.recovery.0 >= r.argmin_ok as usize && r.recovery.0 <= 4);
+        }
+    }
+}
