@@ -119,7 +119,14 @@ fn main() {
     );
     let src = vec![1.0f32; n];
     let mut dst = vec![0.0f32; n];
-    let copy = median_ms(|| dst.copy_from_slice(&src), 20);
+    // black_box: without it the compiler drops a copy whose destination is never read.
+    let copy = median_ms(
+        || {
+            dst.copy_from_slice(std::hint::black_box(&src));
+            std::hint::black_box(&mut dst);
+        },
+        20,
+    );
     // Bytes moved: the update reads w and g and writes w (12 B/weight); the copy reads and writes (8 B).
     println!("eg_update_10M_ms: {update:.3}");
     println!("copy_10M_ms: {copy:.3}");
