@@ -24,9 +24,9 @@ pub struct Resolved {
     pub order_stats: Vec<f64>,
 }
 
-/// For the sample `map(v)` over `values` (finite; `map` non-decreasing, e.g. a standardisation):
-/// the KS distance to N(0, 1), as [`super::ks::ks_normal`] computes it on the sorted sample, and
-/// the values at the sorted `positions` (each < `values.len()`).
+/// For the sample `map(v)` over `values` (finite; `map` is applied on the fly, so the sample is
+/// never stored): the KS distance to N(0, 1), as [`super::ks::ks_normal`] computes it on the
+/// sorted sample, and the values at the sorted `positions` (each < `values.len()`).
 pub fn ks_and_order_stats(
     values: &[f64],
     map: impl Fn(f64) -> f64 + Sync,
