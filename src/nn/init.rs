@@ -75,19 +75,34 @@ pub fn signed_lognormal_params(std: f64, ratio: f64) -> (f64, f64) {
 }
 
 impl Init {
+    /// Every parameter in a range where the distribution exists and its samples are finite
+    /// 32-bit floats (a range check written `lo <= v && v <= hi` is also false for NaN), and a
+    /// constant representable in f32. Gains beyond 1e30 overflow f32 weights; below 1e-30 the
+    /// log-normal's moments underflow.
     pub fn validate(&self) -> Result<(), String> {
-        let bad = |what: &str, v: f64| Err(format!("init {what} must be > 0 (got {v})"));
+        let within = |what: &str, v: f64, lo: f64, hi: f64| {
+            if lo <= v && v <= hi {
+                Ok(())
+            } else {
+                Err(format!(
+                    "init {what} must be a number in [{lo:e}, {hi:e}] (got {v})"
+                ))
+            }
+        };
+        let gain = |what: &str, v: f64| within(what, v, 1e-30, 1e30);
         match *self {
-            Init::Normal { gain, .. } | Init::Uniform { gain, .. } if gain <= 0.0 => {
-                bad("gain", gain)
+            Init::Normal { gain: g, .. } | Init::Uniform { gain: g, .. } => gain("gain", g),
+            Init::Exponential { scale } => gain("scale", scale),
+            Init::SignedLogNormal { ratio, gain: g, .. } => {
+                within("ratio", ratio, 1e-6, 1e6).and(gain("gain", g))
             }
-            Init::Exponential { scale } if scale <= 0.0 => bad("scale", scale),
-            Init::SignedLogNormal { ratio, .. } if ratio <= 0.0 => bad("ratio", ratio),
-            Init::SignedLogNormal { gain, .. } if gain <= 0.0 => bad("gain", gain),
-            Init::Constant { value } if !value.is_finite() => {
-                Err("init value must be finite".into())
+            Init::Constant { value } if value.is_nan() || value.abs() > f32::MAX as f64 => {
+                Err(format!(
+                    "init value must be finite in 32-bit floats, |value| <= {:e} (got {value})",
+                    f32::MAX
+                ))
             }
-            _ => Ok(()),
+            Init::Constant { .. } => Ok(()),
         }
     }
 

@@ -27,65 +27,79 @@ fn locate(dir: &Path, stem: &str) -> Result<PathBuf> {
     ))
 }
 
-fn read_all(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("corrupt or truncated gzip data ({e})")))?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
-
-fn be_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
-}
-
 const U8: u8 = 0x08;
 const F32: u8 = 0x0D;
 
-/// Reads an IDX file with `ndim` dimensions, checking its magic number and that its length
-/// matches its header. Returns (dimensions, values, whether the values were u8).
+/// Reads an IDX file with `ndim` dimensions (gzipped or not): see [`parse_idx`].
 fn read_idx(path: &Path, ndim: usize, what: &str) -> Result<(Vec<usize>, Vec<f32>, bool)> {
-    let b = read_all(path)?;
-    let header = 4 + 4 * ndim;
-    if b.len() < header {
-        return Err(Error::data(
-            path,
-            format!("truncated: {} bytes, shorter than the header", b.len()),
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_idx(&raw, ndim, what).map_err(|m| Error::data(path, m))
+}
+
+/// Parses IDX bytes (gzipped or not) with `ndim` dimensions, checking the magic number and that
+/// the data length equals what the header announces (checked arithmetic, compared before any
+/// allocation; decompression stops one byte past the announced length, so a gzip bomb costs no
+/// more than the header claims). Returns (dimensions, values, whether the values were u8).
+pub fn parse_idx(
+    raw: &[u8],
+    ndim: usize,
+    what: &str,
+) -> std::result::Result<(Vec<usize>, Vec<f32>, bool), String> {
+    let gz = raw.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn Read + '_> = if gz {
+        Box::new(GzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let gz_err = |e: std::io::Error| format!("corrupt or truncated gzip data ({e})");
+    let mut header = vec![0u8; 4 + 4 * ndim];
+    let mut got = 0;
+    while got < header.len() {
+        match reader.read(&mut header[got..]).map_err(gz_err)? {
+            0 => return Err(format!("truncated: {got} bytes, shorter than the header")),
+            k => got += k,
+        }
+    }
+    let be_u32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let (ty, nd) = (header[2], header[3] as usize);
+    if header[0] != 0 || header[1] != 0 || nd != ndim || !(ty == U8 || (ty == F32 && ndim == 3)) {
+        return Err(format!(
+            "not an IDX {what} file (magic {}; expected {} with u8{} data)",
+            be_u32(0),
+            if ndim == 3 { 2051 } else { 2049 },
+            if ndim == 3 { " or float32" } else { "" }
         ));
     }
-    let (ty, nd) = (b[2], b[3] as usize);
-    if b[0] != 0 || b[1] != 0 || nd != ndim || !(ty == U8 || (ty == F32 && ndim == 3)) {
-        return Err(Error::data(
-            path,
-            format!(
-                "not an IDX {what} file (magic {}; expected {} with u8{} data)",
-                be_u32(&b, 0),
-                if ndim == 3 { 2051 } else { 2049 },
-                if ndim == 3 { " or float32" } else { "" }
-            ),
-        ));
-    }
-    let dims: Vec<usize> = (0..ndim).map(|i| be_u32(&b, 4 + 4 * i) as usize).collect();
+    let dims: Vec<usize> = (0..ndim).map(|i| be_u32(4 + 4 * i) as usize).collect();
     let width = if ty == F32 { 4 } else { 1 };
-    let want = dims.iter().product::<usize>() * width;
-    if b.len() - header != want {
-        return Err(Error::data(
-            path,
-            format!(
-                "truncated or oversized: header says {want} data bytes, file has {}",
-                b.len() - header
-            ),
+    let want = dims
+        .iter()
+        .try_fold(width, |a: usize, &d| a.checked_mul(d))
+        .ok_or_else(|| {
+            format!("the header announces {dims:?} values, more than this machine can address")
+        })?;
+    let data: std::borrow::Cow<[u8]> = if gz {
+        let mut out = Vec::new();
+        reader
+            .take(want as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(gz_err)?;
+        out.into()
+    } else {
+        raw[header.len()..].into()
+    };
+    if data.len() != want {
+        return Err(format!(
+            "truncated or oversized: header says {want} data bytes, file has {}{}",
+            if data.len() > want { "more than " } else { "" },
+            data.len().min(want)
         ));
     }
-    let data = &b[header..];
     let values = if ty == F32 {
         data.chunks_exact(4)
-            .map(|c| f32::from_be_bytes(c.try_into().unwrap()))
+            .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
             .collect()
     } else {
         data.iter().map(|&v| v as f32).collect()
@@ -113,11 +127,21 @@ pub fn load_split(dir: &Path, split: &str) -> Result<Dataset> {
             format!("{} labels for {} images", ldims[0], idims[0]),
         ));
     }
+    let dim = idims[1] * idims[2];
+    if dim == 0 {
+        return Err(Error::data(
+            &ip,
+            format!(
+                "the images have 0 pixels ({} × {}): there is nothing to learn from",
+                idims[1], idims[2]
+            ),
+        ));
+    }
     let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
     Ok(Dataset {
         x: pixels.iter().map(|&p| p * scale).collect(),
         y: labels.iter().map(|&l| l as u32).collect(),
-        dim: idims[1] * idims[2],
+        dim,
         classes,
     })
 }

@@ -44,6 +44,11 @@ pub enum DataConfig {
         /// test files (learning-rate selection that never sees the test set).
         #[serde(default)]
         validation: Option<usize>,
+        /// The number of classes (outputs). Default: the largest label + 1, and then every
+        /// class below it must occur in the data (a stray label 255 would otherwise silently
+        /// make a 256-way classifier).
+        #[serde(default)]
+        classes: Option<usize>,
     },
     /// The r-of-k task (binary labels, BCE).
     ROfK {
@@ -123,6 +128,26 @@ impl TrainConfig {
         }
         if self.model.ei_ratio == 0 {
             return Err("model.ei_ratio must be >= 1 (E units per I unit)".into());
+        }
+        if let DataConfig::Idx {
+            classes: Some(c), ..
+        } = &self.data
+            && *c < 2
+        {
+            return Err(format!("data.classes must be >= 2 (got {c})"));
+        }
+        if self.model.kind == ModelKind::Colei
+            && let Some(&w) = self
+                .model
+                .hidden
+                .iter()
+                .find(|&&w| crate::nn::colei::ei_split(w, self.model.ei_ratio).0 == 0)
+        {
+            return Err(format!(
+                "model.hidden width {w} is too small for a colei model at ei_ratio {}: every \
+                 layer needs both E and I units, so widths must be >= 2",
+                self.model.ei_ratio
+            ));
         }
         if self.model.kind != ModelKind::Mlp && self.model.hidden.is_empty() {
             return Err(

@@ -112,6 +112,55 @@ fn check_finite(d: &Dataset, dir: &Path, split: &str) -> Result<()> {
     }
 }
 
+/// The number of outputs: `classes` if given (every label must be below it), else the largest
+/// label + 1, with every class below it present in one of the splits.
+fn check_labels(
+    train: &Dataset,
+    test: &Dataset,
+    classes: Option<usize>,
+    dir: &Path,
+) -> Result<usize> {
+    let labels = || train.y.iter().chain(&test.y).map(|&l| l as usize);
+    let largest = labels().max().unwrap_or(0);
+    let at = |l: usize| {
+        let i = labels().position(|x| x == l).unwrap_or(0);
+        if i < train.len() {
+            format!("train sample {i}")
+        } else {
+            format!("test sample {}", i - train.len())
+        }
+    };
+    if let Some(k) = classes {
+        if largest >= k {
+            return Err(Error::data(
+                dir,
+                format!(
+                    "label {largest} ({}) is not below data.classes = {k}: raise data.classes or fix the labels",
+                    at(largest)
+                ),
+            ));
+        }
+        return Ok(k);
+    }
+    let mut seen = vec![false; largest + 1];
+    labels().for_each(|l| seen[l] = true);
+    let missing: Vec<usize> = (0..=largest).filter(|&c| !seen[c]).collect();
+    if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+        return Err(Error::data(
+            dir,
+            format!(
+                "the labels run up to {largest} ({}), but {} of the classes below it ({first}..={last}) \
+                 have no sample in either split: fix the label files, or set data.classes = {} \
+                 if the empty classes are intended",
+                at(largest),
+                missing.len(),
+                largest + 1
+            ),
+        ));
+    }
+    Ok(largest + 1)
+}
+
 /// Loads the data of `cfg` (`seed` draws r-of-k data).
 pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
     match cfg {
@@ -120,6 +169,7 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
             train_limit,
             test_limit,
             validation,
+            classes,
         } => {
             let dir = dir.clone().expect("resolved before loading");
             let mut train = truncate(idx::load_split(&dir, "train")?, *train_limit);
@@ -155,7 +205,7 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
                     ),
                 ));
             }
-            let outputs = train.classes.max(test.classes);
+            let outputs = check_labels(&train, &test, *classes, &dir)?;
             Ok(Data {
                 train: Split::Dense(train),
                 test: Split::Dense(test),

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod data;
+pub mod memory;
 
 use crate::error::{Error, Result};
 use crate::io::RunDir;
@@ -363,10 +364,17 @@ pub fn check_same_config(run_dir: &Path, cfg: &TrainConfig) -> Result<()> {
 /// when `resume` is set.
 pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -> Result<Outcome> {
     let resolved = toml::to_string(cfg).expect("config serialises");
+    if opts.stop_after == Some(0) {
+        return Err(Error::Config(
+            "--stop-after must be at least 1 (it counts epochs in total)".into(),
+        ));
+    }
     if resume {
         check_same_config(run_dir, cfg)?;
     }
+    memory::check_data(&cfg.data)?;
     let data = data::load(&cfg.data, cfg.seed)?;
+    memory::check_model(&cfg.model, data.train.dim(), data.outputs)?;
     if data.train.is_empty() || data.test.is_empty() {
         return Err(Error::Config(
             "the data set has no training or no test samples".into(),
@@ -396,11 +404,40 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
             p.name
         )));
     }
+    if let Some(p) = model
+        .params()
+        .into_iter()
+        .find(|p| p.value.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::Config(format!(
+            "model.init gives `{}` initial values that are not finite in 32-bit floats: lower \
+             the init's gain, scale or value",
+            p.name
+        )));
+    }
     let ei_balance_at_init = model.ei_balance();
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
     let mut run = RunDir::open(run_dir, resume)?;
     let start_epoch = if resume {
-        load_checkpoint(&run.file("checkpoint.safetensors"), &mut model, &mut opt)?
+        let path = run.file("checkpoint.safetensors");
+        let e = load_checkpoint(&path, &mut model, &mut opt)?;
+        if e > cfg.epochs {
+            return Err(Error::data(
+                path,
+                format!(
+                    "the checkpoint is at epoch {e}, beyond the config's {} epochs: it does not \
+                     belong to this run (start a new run with --out)",
+                    cfg.epochs
+                ),
+            ));
+        }
+        if let Some(s) = opts.stop_after.filter(|&s| s <= e && s < cfg.epochs) {
+            return Err(Error::Config(format!(
+                "--stop-after {s}: the run is already at epoch {e}; give a later epoch (at most {})",
+                cfg.epochs
+            )));
+        }
+        e
     } else {
         run.write_text("config.toml", &resolved)?;
         let meta = HashMap::from([("about".to_string(), "initial weights".to_string())]);
@@ -594,7 +631,7 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
         );
     }
     if !o.weight_stats.is_empty() {
-        report += "\n## Weights after training\n\n| matrix | n | sign flips | set to 0 | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|---|---|\n";
+        report += "\n## Weights after training\n\n| matrix | n | sign flips | set to 0 | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − half-normal |\n|---|---|---|---|---|---|---|---|---|\n";
         for w in &o.weight_stats {
             report += &format!(
                 "| {} | {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
@@ -608,7 +645,7 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
                 w.multiplicative.r2,
                 w.log_skewness,
                 w.log_kurtosis,
-                w.loglik_lognormal - w.loglik_normal
+                w.loglik_lognormal - w.loglik_halfnormal
             );
         }
         report += "\nA positive slope is the multiplicative signature of EG; sign flips are 0 under EG by construction.\n";
