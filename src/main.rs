@@ -73,6 +73,9 @@ struct GeometryArgs {
     /// With sign changes, still score negative entropy on the sign-preserving pairs (flagged).
     #[arg(long)]
     ne_subset: bool,
+    /// Missing values (blank cells, NA, NaN): an error, or drop the synapses that have one.
+    #[arg(long, value_enum, default_value = "error")]
+    missing: geoplast::io::weights::Missing,
     /// Divide each table by its median positive value (files in different units).
     #[arg(long, value_parser = ["none", "median"], default_value = "none")]
     normalize: String,
@@ -159,6 +162,9 @@ enum Command {
         /// Which column (0-based) of a multi-column table.
         #[arg(long, default_value_t = 0)]
         column: usize,
+        /// Missing values (blank cells, NA, NaN): an error, or drop the synapses that have one.
+        #[arg(long, value_enum, default_value = "error")]
+        missing: geoplast::io::weights::Missing,
         /// Candidate potentials (same syntax as `geometry`).
         #[arg(long, default_value = "ne,p1.5,p2,p2.5,p3")]
         candidates: String,
@@ -198,6 +204,15 @@ enum Command {
         #[arg(long)]
         stop_after: Option<usize>,
     },
+}
+
+/// `println!` that returns a write error (say, a full disk behind `> file`) instead of
+/// panicking; a closed pipe still ends the process quietly (SIGPIPE, see `default_sigpipe`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).context("writing to standard output")
+    }};
 }
 
 fn progress(total: u64, what: &str) -> ProgressBar {
@@ -250,18 +265,18 @@ fn reproduce(
                 },
             )?;
             pb.finish_and_clear();
-            println!("{}", e::table_markdown(&report));
+            outln!("{}", e::table_markdown(&report))?;
             for c in &report.checks {
-                println!("{c}");
+                outln!("{c}")?;
             }
             for n in &report.notes {
-                println!("fallback: {n}");
+                outln!("fallback: {n}")?;
             }
-            println!(
+            outln!(
                 "\n{:.0} s; run folder {} (report.md, summary.json, curves and weight plots)",
                 report.seconds,
                 out.display()
-            );
+            )?;
             Ok(())
         }
         Experiment::Linreg => {
@@ -355,7 +370,7 @@ fn reproduce(
                     "# Linear-regression geometry (geometry paper, Fig 2)\n\n{seeds} seeds per cell. Reference values are approximate (science.md E5).\n\n{table}\nWall time {seconds:.1} s.\n\n![ΔCDF](delta_cdf.png)\n"
                 ),
             )?;
-            println!("{table}\n{seconds:.1} s; run folder {}", out.display());
+            outln!("{table}\n{seconds:.1} s; run folder {}", out.display())?;
             Ok(())
         }
         Experiment::WrongPotential => {
@@ -379,7 +394,7 @@ fn reproduce(
                     "# Wrong-potential cross table (geometry paper)\n\nLinear regression, D = 1898, N = 43, p_c = 2, {seeds} seeds: mean ± sd of ΔCDF, reference (approximate) in brackets.\n\n{table}\nWall time {seconds:.1} s.\n"
                 ),
             )?;
-            println!("{table}\n{seconds:.1} s; run folder {}", out.display());
+            outln!("{table}\n{seconds:.1} s; run folder {}", out.display())?;
             Ok(())
         }
         Experiment::Robustness => {
@@ -398,12 +413,12 @@ fn reproduce(
             let seconds = start.elapsed().as_secs_f64();
             robustness::write_run(&rows, seeds, seconds, &out)
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!("{}", robustness::table_markdown(&rows));
-            println!(
+            outln!("{}", robustness::table_markdown(&rows))?;
+            outln!(
                 "{:.1} s; run folder {} (report.md, summary.json, plots)",
                 seconds,
                 out.display()
-            );
+            )?;
             Ok(())
         }
         Experiment::ROfK => {
@@ -438,16 +453,16 @@ fn reproduce(
             };
             r_of_k::write_run(&summary, &jobs, &out)
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!("{}", r_of_k::table_markdown(&summary.rows));
+            outln!("{}", r_of_k::table_markdown(&summary.rows))?;
             for c in &summary.checks {
-                println!("{c}");
+                outln!("{c}")?;
             }
-            println!(
+            outln!(
                 "\n{:.1} s on {} threads; run folder {} (report.md, metrics.jsonl, plots)",
                 summary.seconds,
                 summary.threads,
                 out.display()
-            );
+            )?;
             Ok(())
         }
     }
@@ -484,23 +499,23 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
             .collect();
         std::fs::write(dir.join("sweep.sbatch"), script)?;
         std::fs::write(dir.join("commands.txt"), commands)?;
-        println!(
+        outln!(
             "{} runs; submit with `sbatch {}` (one array task per run; commands.txt has each task's command)",
             runs.len(),
             dir.join("sweep.sbatch").display()
-        );
+        )?;
         return Ok(());
     }
     if a.dry_run {
         for r in &runs {
-            println!(
+            outln!(
                 "{:>4}  {:<12} {}",
                 r.index,
                 exec::status(r, &out)?.name(),
                 r.name
-            );
+            )?;
         }
-        println!("{} runs into {}", runs.len(), out.display());
+        outln!("{} runs into {}", runs.len(), out.display())?;
         return Ok(());
     }
     let selected = match a.index {
@@ -546,7 +561,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         );
         pb.finish_and_clear();
         let count = |f: &dyn Fn(&exec::Done) -> bool| done.iter().filter(|d| f(d)).count();
-        println!(
+        outln!(
             "{} trained, {} skipped (complete or diverged before), {} diverged, {} failed; {:.1} s with {jobs} jobs × {} threads",
             count(&|d| matches!(d, exec::Done::Trained)),
             count(&|d| matches!(d, exec::Done::Skipped(_))),
@@ -554,7 +569,7 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
             count(&|d| matches!(d, exec::Done::Failed(_))),
             start.elapsed().as_secs_f64(),
             a.threads_per_run
-        );
+        )?;
         for (r, d) in selected.iter().zip(&done) {
             if let exec::Done::Failed(m) = d {
                 failed.push(format!("{}: {m}", r.name));
@@ -564,11 +579,11 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
     if a.index.is_none() {
         let s = summary::collect(&sweep, &runs, &out)?;
         s.write(&out)?;
-        println!("{}", s.markdown());
-        println!(
+        outln!("{}", s.markdown())?;
+        outln!(
             "summary.csv, summary.md and summary.json in {}",
             out.display()
-        );
+        )?;
     }
     if !failed.is_empty() {
         bail!("{} run(s) failed:\n  {}", failed.len(), failed.join("\n  "));
@@ -579,17 +594,27 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
 fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     use geoplast::analysis::paired;
     let mut p = match (&a.before, &a.after) {
-        (Some(b), Some(af)) => {
-            geoplast::io::pairs::from_before_after(b, af, &a.include, &a.exclude)?
-        }
-        _ if !a.weights.is_empty() => {
-            geoplast::io::pairs::from_tables(&a.weights, a.pairs, a.normalize == "median")?
-        }
+        (Some(b), Some(af)) => geoplast::io::pairs::from_before_after(
+            b,
+            af,
+            &a.include,
+            &a.exclude,
+            a.normalize == "median",
+            a.missing,
+        )?,
+        _ if !a.weights.is_empty() => geoplast::io::pairs::from_tables(
+            &a.weights,
+            a.pairs,
+            a.normalize == "median",
+            a.missing,
+        )?,
         _ => bail!("give --before A --after B, or --weights TABLE (synapses × sessions)"),
     };
     if a.drop_nonpositive {
         p.drop_nonpositive();
     }
+    geoplast::io::pairs::check_magnitudes(&p.before, "weights before")?;
+    geoplast::io::pairs::check_magnitudes(&p.after, "weights after")?;
     if p.before.len() < 3 {
         bail!(
             "only {} pairs are left: the geometry test needs at least 3",
@@ -622,14 +647,14 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     let table = geoplast::report::geometry::table(&report);
     let lines = geoplast::report::geometry::summary_lines(&report);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json_value)?);
+        outln!("{}", serde_json::to_string_pretty(&json_value)?)?;
     } else {
         for n in &notes {
-            println!("{n}");
+            outln!("{n}")?;
         }
-        println!("\n{table}");
+        outln!("\n{table}")?;
         for l in &lines {
-            println!("{l}");
+            outln!("{l}")?;
         }
     }
     if let Some(dir) = a.out {
@@ -654,7 +679,7 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
         );
         std::fs::write(dir.join("report.md"), md)?;
         if !a.json {
-            println!("\nreport, JSON and plots in {}", dir.display());
+            outln!("\nreport, JSON and plots in {}", dir.display())?;
         }
     }
     Ok(())
@@ -663,20 +688,25 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
 fn fit_cmd(
     weights: String,
     column: usize,
+    missing: geoplast::io::weights::Missing,
     candidates: String,
     json: bool,
     out: Option<PathBuf>,
 ) -> Result<()> {
     use geoplast::analysis::unpaired;
     use geoplast::geometry::MirrorMap;
-    let t = geoplast::io::weights::read_table(&weights)?;
+    let t = geoplast::io::weights::read_table(&weights, missing)?;
     if column >= t.cols() {
         bail!(
             "column {column} does not exist: the table has {} columns (0-based)",
             t.cols()
         );
     }
-    let w = t.column(column);
+    let all = t.column(column);
+    let w: Vec<f64> = all.iter().copied().filter(|x| !x.is_nan()).collect();
+    let w = &w[..];
+    let dropped = all.len() - w.len();
+    geoplast::io::pairs::check_magnitudes(w, "weights")?;
     let zeros = w.iter().filter(|x| **x == 0.0).count();
     let cands =
         geoplast::analysis::paired::parse_candidates(&candidates, w).map_err(anyhow::Error::msg)?;
@@ -688,6 +718,7 @@ fn fit_cmd(
             .map(|x| x.abs())
             .collect();
         if mag.len() >= 10 {
+            unpaired::check_spread(&mag).map_err(|m| anyhow::anyhow!("the {name} weights: {m}"))?;
             let fits = unpaired::fit_all(&mag, &cands);
             orthants.push((name, mag, fits));
         }
@@ -696,9 +727,14 @@ fn fit_cmd(
         bail!("fewer than 10 nonzero weights of either sign: nothing to fit");
     }
     let mut text = format!(
-        "{} weights ({zeros} zeros dropped). Final weights alone can exclude a geometry (ΔAIC > 10 against \
+        "{} weights ({zeros} zeros dropped{}). Final weights alone can exclude a geometry (ΔAIC > 10 against \
          the best model, a convention) but cannot identify one.\n",
-        w.len()
+        w.len(),
+        if missing == geoplast::io::weights::Missing::Drop {
+            format!("; {dropped} missing values dropped")
+        } else {
+            String::new()
+        }
     );
     let mut report = serde_json::Map::new();
     for (name, mag, fits) in &orthants {
@@ -743,11 +779,11 @@ fn fit_cmd(
             serde_json::json!({ "n": mag.len(), "fits": fits, "song_2005": song }),
         );
     }
-    let value = serde_json::json!({ "zeros_dropped": zeros, "orthants": report });
+    let value = serde_json::json!({ "zeros_dropped": zeros, "missing_dropped": dropped, "orthants": report });
     if json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
-        println!("{text}");
+        outln!("{text}")?;
     }
     if let Some(dir) = out {
         use geoplast::report::{Figure, Panel, PanelKind, Series, plot};
@@ -891,10 +927,11 @@ fn main() -> std::process::ExitCode {
             Command::Fit {
                 weights,
                 column,
+                missing,
                 candidates,
                 json,
                 out,
-            } => fit_cmd(weights, column, candidates, json, out),
+            } => fit_cmd(weights, column, missing, candidates, json, out),
             Command::Train {
                 config,
                 data_dir,
@@ -910,19 +947,27 @@ fn main() -> std::process::ExitCode {
                     quiet: false,
                 };
                 let o = geoplast::train::run_cli(&config, &opts)?;
-                println!(
+                outln!(
                     "test accuracy {:.2} %, test loss {:.4} after {} epochs ({:.1} s); run folder {}",
                     o.test_acc,
                     o.test_loss,
                     o.epochs,
                     o.seconds,
                     o.run_dir.display()
-                );
+                )?;
                 Ok(())
             }
         }
     };
-    match run() {
+    let flushed = |r: Result<()>| {
+        use std::io::Write as _;
+        r.and_then(|()| {
+            std::io::stdout()
+                .flush()
+                .context("writing to standard output")
+        })
+    };
+    match flushed(run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

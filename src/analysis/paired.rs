@@ -520,6 +520,9 @@ fn bootstrap(
     }
 }
 
+/// The most candidate potentials one test scores (each is a pass over the data).
+pub const MAX_CANDIDATES: usize = 1000;
+
 /// Parses a candidate list such as `ne,p1.1:3.0:0.1,euclid,hyp0.01` (`default`: the default set).
 pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String> {
     let mut out = Vec::new();
@@ -541,10 +544,25 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
                     [p] => out.push(Potential::PNorm { p: num(p)? }),
                     [a, b, step] => {
                         let (a, b, step) = (num(a)?, num(b)?, num(step)?);
-                        if step.is_nan() || step <= 0.0 {
+                        if !(step > 0.0 && step.is_finite()) {
                             return Err(format!("candidate {item:?}: the step must be > 0"));
                         }
-                        let k = ((b - a) / step + 1e-9).floor() as usize;
+                        if !(a <= b && b.is_finite()) {
+                            return Err(format!(
+                                "candidate {item:?}: the range must run upwards, pA:B:STEP with \
+                                 A <= B (got A = {a}, B = {b})"
+                            ));
+                        }
+                        // Checked before anything is allocated: each candidate is a pass over
+                        // the data.
+                        let count = (b - a) / step + 1e-9;
+                        if count >= MAX_CANDIDATES as f64 {
+                            return Err(format!(
+                                "candidate {item:?} gives {count:.0} candidates, more than the \
+                                 {MAX_CANDIDATES} allowed: use a larger step"
+                            ));
+                        }
+                        let k = count.floor() as usize;
                         out.extend((0..=k).map(|i| Potential::PNorm {
                             p: ((a + i as f64 * step) * 1e6).round() / 1e6,
                         }));
@@ -561,6 +579,12 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
     }
     for p in &out {
         p.validate()?;
+    }
+    if out.len() > MAX_CANDIDATES {
+        return Err(format!(
+            "{} candidate potentials given, more than the {MAX_CANDIDATES} allowed",
+            out.len()
+        ));
     }
     if out.is_empty() {
         return Err("no candidate potentials given".into());

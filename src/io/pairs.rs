@@ -1,7 +1,7 @@
 //! Before/after weight pairs from the inputs of `geoplast geometry`, with a record of what was
 //! dropped and why.
 
-use super::weights::{Table, read_safetensors_pair, read_table};
+use super::weights::{Missing, read_safetensors_pair, read_table};
 use crate::error::{Error, Result};
 use std::path::Path;
 
@@ -33,6 +33,27 @@ impl std::str::FromStr for SessionPairs {
                 Ok(Self::Fixed(p(a)?, p(b)?))
             }
         }
+    }
+}
+
+/// Magnitudes the statistics handle without overflow or loss of precision. Outside this range
+/// p-norm mirror maps overflow (|w|^(p−1) at 1e300) or underflow (subnormals); rescaling
+/// silently is not an option because negative entropy's change magnitude M depends on the scale.
+pub const MAGNITUDE_RANGE: (f64, f64) = (1e-150, 1e150);
+
+/// Refuses nonzero values whose magnitude lies outside [`MAGNITUDE_RANGE`].
+pub fn check_magnitudes(values: &[f64], what: &str) -> Result<()> {
+    let (lo, hi) = MAGNITUDE_RANGE;
+    let bad = |v: &f64| *v != 0.0 && !(lo..=hi).contains(&v.abs());
+    match values.iter().position(bad) {
+        Some(i) => Err(Error::Config(format!(
+            "{} {what} have a magnitude outside [{lo:e}, {hi:e}] (the first: {:e}, at index {i}), \
+             where the statistics overflow or lose precision: rescale the data (change units, or \
+             use --normalize median)",
+            values.iter().filter(|v| bad(v)).count(),
+            values[i]
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -69,14 +90,8 @@ impl Pairs {
     }
 }
 
-fn median_positive(t: &Table) -> f64 {
-    let mut v: Vec<f64> = t
-        .columns
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|x| *x > 0.0)
-        .collect();
+fn median_positive<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
+    let mut v: Vec<f64> = values.copied().filter(|x| *x > 0.0).collect();
     if v.is_empty() {
         return 1.0;
     }
@@ -118,12 +133,19 @@ fn expand(specs: &[String]) -> Result<Vec<String>> {
 
 /// Pairs from synapses × sessions tables (files or folders of files). With `normalize`, each
 /// table is divided by its median positive value first (files often differ in scale).
-pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) -> Result<Pairs> {
+/// With `Missing::Drop`, a synapse with a missing value in any session is dropped (counted).
+pub fn from_tables(
+    specs: &[String],
+    sessions: SessionPairs,
+    normalize: bool,
+    missing: Missing,
+) -> Result<Pairs> {
     let files = expand(specs)?;
     let mut pairs = Pairs::default();
-    let mut n_syn = 0;
+    let (mut n_syn, mut n_missing) = (0, 0);
     for f in &files {
-        let mut t = read_table(f)?;
+        let mut t = read_table(f, missing)?;
+        n_missing += t.drop_missing_rows();
         if t.cols() < 2 {
             return Err(Error::data(
                 f,
@@ -131,7 +153,7 @@ pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) ->
             ));
         }
         if normalize {
-            let m = median_positive(&t);
+            let m = median_positive(t.columns.iter().flatten());
             t.columns.iter_mut().flatten().for_each(|v| *v /= m);
         }
         let list: Vec<(usize, usize)> = match sessions {
@@ -167,6 +189,11 @@ pub fn from_tables(specs: &[String], sessions: SessionPairs, normalize: bool) ->
             ""
         }
     ));
+    if missing == Missing::Drop {
+        pairs.notes.push(format!(
+            "dropped {n_missing} synapses with a missing value (--missing drop)"
+        ));
+    }
     Ok(pairs)
 }
 
@@ -177,9 +204,45 @@ pub fn from_before_after(
     after: &Path,
     include: &[String],
     exclude: &[String],
+    normalize: bool,
+    missing: Missing,
+) -> Result<Pairs> {
+    let mut p = read_before_after(before, after, include, exclude, missing)?;
+    if normalize {
+        for w in [&mut p.before, &mut p.after] {
+            let m = median_positive(w.iter());
+            w.iter_mut().for_each(|v| *v /= m);
+        }
+        p.notes
+            .push("each file divided by its median positive value (--normalize median)".into());
+    }
+    Ok(p)
+}
+
+fn read_before_after(
+    before: &Path,
+    after: &Path,
+    include: &[String],
+    exclude: &[String],
+    missing: Missing,
 ) -> Result<Pairs> {
     let is_st = |p: &Path| p.extension().is_some_and(|e| e == "safetensors");
-    if is_st(before) || is_st(after) {
+    if is_st(before) != is_st(after) {
+        let (st, other) = if is_st(before) {
+            (before, after)
+        } else {
+            (after, before)
+        };
+        return Err(Error::data(
+            other,
+            format!(
+                "{} is a .safetensors file, so this one must be too (tensors are paired by name); \
+                 for tables give two one-column .csv/.npy/.npz files",
+                st.display()
+            ),
+        ));
+    }
+    if is_st(before) {
         let super::weights::TensorPairs {
             before: w0,
             after: w1,
@@ -206,7 +269,7 @@ pub fn from_before_after(
         });
     }
     let read1 = |p: &Path| -> Result<Vec<f64>> {
-        let t = read_table(&p.to_string_lossy())?;
+        let t = read_table(&p.to_string_lossy(), missing)?;
         if t.cols() != 1 {
             return Err(Error::data(
                 p,
@@ -227,7 +290,18 @@ pub fn from_before_after(
             ),
         ));
     }
-    let notes = vec![format!("read {} pairs", w0.len())];
+    let mut t = super::weights::Table {
+        rows: w0.len(),
+        columns: vec![w0, w1],
+    };
+    let dropped = t.drop_missing_rows();
+    let mut notes = vec![format!("read {} pairs", t.rows)];
+    if missing == Missing::Drop {
+        notes.push(format!(
+            "dropped {dropped} synapses with a missing value (--missing drop)"
+        ));
+    }
+    let [w0, w1]: [Vec<f64>; 2] = t.columns.try_into().expect("two columns");
     Ok(Pairs {
         before: w0,
         after: w1,

@@ -24,8 +24,35 @@ impl Table {
     }
 }
 
-/// Reads a CSV, `.npy` or `.npz` table; `file.npz:name` picks an array of an archive.
-pub fn read_table(spec: &str) -> Result<Table> {
+/// What to do with missing values (blank CSV cells, `NA`, `NaN`): refuse the file (the default),
+/// or keep them as NaN so that the caller drops the synapses that have one (`--missing drop`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Missing {
+    #[default]
+    Error,
+    Drop,
+}
+
+impl Table {
+    /// Removes the synapses (rows) with a missing value (NaN) in any column; returns how many.
+    pub fn drop_missing_rows(&mut self) -> usize {
+        let keep: Vec<bool> = (0..self.rows)
+            .map(|i| self.columns.iter().all(|c| !c[i].is_nan()))
+            .collect();
+        for c in &mut self.columns {
+            let mut k = keep.iter();
+            c.retain(|_| *k.next().expect("one flag per row"));
+        }
+        let dropped = keep.iter().filter(|k| !**k).count();
+        self.rows -= dropped;
+        dropped
+    }
+}
+
+/// Reads a CSV, `.npy` or `.npz` table; `file.npz:name` picks an array of an archive. Missing
+/// values are an error unless `missing` is [`Missing::Drop`] (they are then NaN in the table);
+/// infinite values are always an error.
+pub fn read_table(spec: &str, missing: Missing) -> Result<Table> {
     let (path, member) = match spec.rsplit_once(':') {
         Some((p, m)) if p.ends_with(".npz") => (Path::new(p), Some(m)),
         _ => (Path::new(spec), None),
@@ -52,66 +79,124 @@ pub fn read_table(spec: &str) -> Result<Table> {
     if table.rows == 0 {
         return Err(Error::data(path, "the file holds no values"));
     }
-    if let Some(i) = table
-        .columns
-        .iter()
-        .filter_map(|c| c.iter().position(|v| !v.is_finite()))
-        .min()
+    let first =
+        |bad: fn(&f64) -> bool| (0..table.rows).find(|&i| table.columns.iter().any(|c| bad(&c[i])));
+    if let Some(i) = first(|v| v.is_infinite()) {
+        return Err(Error::data(
+            path,
+            format!("row {i} holds an infinite value"),
+        ));
+    }
+    if missing == Missing::Error
+        && let Some(i) = first(|v| v.is_nan())
     {
         return Err(Error::data(
             path,
-            format!("row {i} holds a NaN or infinite value"),
+            format!(
+                "row {i} holds a missing value (NaN, NA or an empty cell): fill it in, or pass \
+                 --missing drop to drop the synapses that have one"
+            ),
         ));
     }
     Ok(table)
 }
 
-/// CSV with comma, semicolon, tab or space separators; a first line that does not parse as
-/// numbers is a header.
-pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
-    let mut columns: Vec<Vec<f64>> = Vec::new();
-    let mut rows = 0;
-    for (ln, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = line
-            .split([',', ';', '\t', ' '])
-            .filter(|f| !f.is_empty())
-            .collect();
-        let parsed: std::result::Result<Vec<f64>, _> = fields
+/// Cells that mean "no value": read as NaN, refused or dropped by [`read_table`].
+fn is_missing(cell: &str) -> bool {
+    cell.is_empty()
+        || ["na", "n/a", "nan", "null", "none"]
             .iter()
-            .map(|f| f.trim_matches('"').parse::<f64>())
-            .collect();
-        let values = match parsed {
-            Ok(v) => v,
-            Err(_) if rows == 0 => continue, // header
-            Err(_) => {
-                return Err(Error::data(
-                    path,
-                    format!("line {}: not a number in {line:?}", ln + 1),
-                ));
+            .any(|m| cell.eq_ignore_ascii_case(m))
+}
+
+/// Reads one cell: a number, NaN for a missing value, or an error naming the line and column.
+fn cell_value(cell: &str, line: u64, col: usize) -> std::result::Result<f64, String> {
+    if is_missing(cell) {
+        return Ok(f64::NAN);
+    }
+    cell.parse::<f64>().map_err(|_| {
+        let decimal_comma = cell.split_once(',').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && (a.to_string() + "." + b).parse::<f64>().is_ok()
+        });
+        format!(
+            "line {line}, column {col}: not a number: {cell:?}{}",
+            if decimal_comma {
+                " (a decimal comma? write numbers with a decimal point, e.g. 0.368)"
+            } else {
+                ""
             }
-        };
-        if rows == 0 {
-            columns = vec![Vec::new(); values.len()];
-        } else if values.len() != columns.len() {
+        )
+    })
+}
+
+/// CSV (comma, semicolon or tab separated, read with the `csv` crate, quoted fields allowed) or a
+/// whitespace-separated text table; `#` starts a comment line. The separator is the first of tab,
+/// semicolon and comma found on the first line. The first row is a header only when none of its
+/// fields is a number, so a typo in the first data row is reported, not skipped.
+pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let sep = ['\t', ';', ','].into_iter().find(|c| first.contains(*c));
+    // (line number, fields) of every record.
+    let records: Vec<(u64, Vec<String>)> = match sep {
+        Some(sep) => {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(sep as u8)
+                .flexible(true)
+                .comment(Some(b'#'))
+                .trim(csv::Trim::All)
+                .from_reader(text.as_bytes());
+            let mut out = Vec::new();
+            for rec in r.records() {
+                let rec = rec.map_err(|e| Error::data(path, format!("unreadable CSV: {e}")))?;
+                let line = rec.position().map_or(0, |p| p.line());
+                if rec.iter().all(str::is_empty) {
+                    continue;
+                }
+                out.push((line, rec.iter().map(str::to_string).collect()));
+            }
+            out
+        }
+        None => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|(i, l)| {
+                (
+                    i as u64 + 1,
+                    l.split_whitespace().map(str::to_string).collect(),
+                )
+            })
+            .collect(),
+    };
+    let is_header = records.first().is_some_and(|(_, f)| {
+        f.iter().all(|c| is_missing(c) || c.parse::<f64>().is_err())
+            && !f.iter().all(|c| is_missing(c))
+    });
+    let mut columns: Vec<Vec<f64>> = Vec::new();
+    for (line, fields) in records.iter().skip(is_header as usize) {
+        if columns.is_empty() {
+            columns = vec![Vec::new(); fields.len()];
+        } else if fields.len() != columns.len() {
             return Err(Error::data(
                 path,
                 format!(
-                    "line {}: {} columns, earlier lines have {}",
-                    ln + 1,
-                    values.len(),
+                    "line {line}: {} columns, earlier lines have {}",
+                    fields.len(),
                     columns.len()
                 ),
             ));
         }
-        for (c, v) in columns.iter_mut().zip(values) {
-            c.push(v);
+        for (j, (c, cell)) in columns.iter_mut().zip(fields).enumerate() {
+            c.push(cell_value(cell, *line, j + 1).map_err(|m| Error::data(path, m))?);
         }
-        rows += 1;
     }
+    let rows = columns.first().map_or(0, Vec::len);
     if columns.is_empty() {
         columns.push(Vec::new());
     }
@@ -120,72 +205,109 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
 
 fn header_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let start = header.find(&format!("'{key}'"))? + key.len() + 2;
-    let rest = header[start..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = header
+        .get(start..)?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     Some(rest)
 }
 
-/// A `.npy` array (format versions 1–3) of floats or integers, 1-D or 2-D.
-pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
+/// What a `.npy` header announces: where the data start and how they are laid out.
+struct NpyLayout {
+    /// Offset of the first data byte.
+    start: usize,
+    rows: usize,
+    cols: usize,
+    fortran: bool,
+    big_endian: bool,
+    /// dtype kind (`f`, `i`, `u`) and width in bytes.
+    kind: u8,
+    width: usize,
+    /// Data bytes the shape needs (checked arithmetic).
+    bytes: usize,
+}
+
+/// Parses the header of a `.npy` file from its first bytes (format versions 1–3). Every size is
+/// checked arithmetic on untrusted numbers; nothing is allocated from them.
+fn npy_layout(b: &[u8]) -> std::result::Result<NpyLayout, String> {
     if b.len() < 10 || &b[..6] != b"\x93NUMPY" {
-        return Err(Error::data(path, "not a .npy file (bad magic)"));
+        return Err("not a .npy file (bad magic)".into());
     }
-    let (hlen, start) = if b[6] == 1 {
-        (u16::from_le_bytes([b[8], b[9]]) as usize, 10)
-    } else {
-        if b.len() < 12 {
-            return Err(Error::data(path, "truncated .npy header"));
-        }
-        (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12)
+    let (hlen, start) = match b[6] {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10),
+        2 | 3 if b.len() >= 12 => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
+        2 | 3 => return Err("truncated .npy header".into()),
+        v => return Err(format!("unsupported .npy format version {v}")),
     };
     let header = std::str::from_utf8(
         b.get(start..start + hlen)
-            .ok_or_else(|| Error::data(path, "truncated .npy header"))?,
+            .ok_or_else(|| "truncated .npy header".to_string())?,
     )
-    .map_err(|_| Error::data(path, "unreadable .npy header"))?;
+    .map_err(|_| "unreadable .npy header".to_string())?;
     let descr = header_field(header, "descr")
         .and_then(|r| r.strip_prefix('\''))
         .and_then(|r| r.split('\'').next())
-        .ok_or_else(|| Error::data(path, "the .npy header has no dtype"))?;
+        .ok_or_else(|| "the .npy header has no dtype".to_string())?;
+    // A dtype is a byte order, a kind letter and a width in bytes: '<f8', '|u1', '>i4'.
+    let unsupported = || format!("unsupported dtype {descr:?} (use float, int or uint data)");
+    let d = descr.as_bytes();
+    if d.len() < 3 || !descr.is_ascii() || !b"<>|=".contains(&d[0]) {
+        return Err(unsupported());
+    }
+    let width: usize = descr[2..].parse().map_err(|_| unsupported())?;
+    let kind = d[1];
+    let ok = matches!((kind, width), (b'f', 4 | 8) | (b'i' | b'u', 1 | 2 | 4 | 8));
+    if !ok {
+        return Err(unsupported());
+    }
     let fortran = header_field(header, "fortran_order").is_some_and(|r| r.starts_with("True"));
     let shape_txt = header_field(header, "shape")
         .and_then(|r| r.strip_prefix('('))
         .and_then(|r| r.split(')').next())
-        .ok_or_else(|| Error::data(path, "the .npy header has no shape"))?;
+        .ok_or_else(|| "the .npy header has no shape".to_string())?;
     let shape: Vec<usize> = shape_txt
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|_| Error::data(path, format!("bad shape ({shape_txt})")))
-        })
-        .collect::<Result<_>>()?;
+        .map(|s| s.parse().map_err(|_| format!("bad shape ({shape_txt})")))
+        .collect::<std::result::Result<_, _>>()?;
     let (rows, cols) = match shape[..] {
         [n] => (n, 1),
         [n, m] => (n, m),
-        _ => {
-            return Err(Error::data(
-                path,
-                format!("expected a 1-D or 2-D array, got shape {shape:?}"),
-            ));
-        }
+        _ => return Err(format!("expected a 1-D or 2-D array, got shape {shape:?}")),
     };
-    let big = descr.starts_with('>');
-    let kind = &descr[1..];
-    let width: usize = kind[1..]
-        .parse()
-        .map_err(|_| Error::data(path, format!("unsupported dtype {descr}")))?;
-    let body = &b[start + hlen..];
-    let n = rows * cols;
-    if body.len() < n * width {
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(width))
+        .ok_or_else(|| format!("the shape {shape:?} is larger than this machine can address"))?;
+    Ok(NpyLayout {
+        start: start + hlen,
+        rows,
+        cols,
+        fortran,
+        big_endian: d[0] == b'>',
+        kind,
+        width,
+        bytes,
+    })
+}
+
+/// A `.npy` array (format versions 1–3) of floats or integers, 1-D or 2-D.
+pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
+    let l = npy_layout(b).map_err(|m| Error::data(path, m))?;
+    let body = &b[l.start.min(b.len())..];
+    if body.len() < l.bytes {
         return Err(Error::data(
             path,
             format!(
-                "truncated: the header announces {n} values, the file holds {}",
-                body.len() / width.max(1)
+                "truncated: the header announces {} values, the file holds {}",
+                l.rows * l.cols,
+                body.len() / l.width
             ),
         ));
     }
+    let (rows, cols, fortran, big) = (l.rows, l.cols, l.fortran, l.big_endian);
     // Each column decoded straight from the file bytes, once per dtype (a closure per value,
     // allocating, was the slow part of 10⁷ pairs). Element (i, j) is at i·cols + j in C order,
     // j·rows + i in Fortran order.
@@ -213,7 +335,7 @@ pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
             .collect()
     }
     let shape = (rows, cols, fortran);
-    let columns = match (kind.as_bytes()[0], width) {
+    let columns = match (l.kind, l.width) {
         (b'f', 8) => decode::<8>(body, shape, big, f64::from_le_bytes),
         (b'f', 4) => decode::<4>(body, shape, big, |b| f32::from_le_bytes(b) as f64),
         (b'i', 8) => decode::<8>(body, shape, big, |b| i64::from_le_bytes(b) as f64),
@@ -224,7 +346,7 @@ pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
         (b'u', 4) => decode::<4>(body, shape, big, |b| u32::from_le_bytes(b) as f64),
         (b'u', 2) => decode::<2>(body, shape, big, |b| u16::from_le_bytes(b) as f64),
         (b'u', 1) => decode::<1>(body, shape, big, |b| b[0] as f64),
-        _ => return Err(Error::data(path, format!("unsupported dtype {descr}"))),
+        _ => unreachable!("npy_layout accepts only the dtypes decoded here"),
     };
     Ok(Table { rows, columns })
 }
@@ -254,26 +376,87 @@ fn read_npz(path: &Path, member: Option<&str>) -> Result<Table> {
             ),
         )
     })?;
+    // Read the member's header first, then exactly the data it announces: decompression never
+    // runs past what the header says the array needs (an archive bomb costs nothing more).
+    let corrupt =
+        |e: std::io::Error| Error::data(path, format!("corrupt archive member {want}: {e}"));
     let mut b = Vec::new();
-    entry
+    (&mut entry).take(12).read_to_end(&mut b).map_err(corrupt)?;
+    let hlen = match b.get(6) {
+        Some(1) if b.len() >= 10 => u16::from_le_bytes([b[8], b[9]]) as u64 + 10,
+        Some(2 | 3) if b.len() >= 12 => u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as u64 + 12,
+        _ => 0,
+    };
+    (&mut entry)
+        .take(hlen.saturating_sub(b.len() as u64))
         .read_to_end(&mut b)
-        .map_err(|e| Error::data(path, format!("corrupt archive member {want}: {e}")))?;
+        .map_err(corrupt)?;
+    let layout = npy_layout(&b).map_err(|m| Error::data(path, format!("{want}: {m}")))?;
+    (&mut entry)
+        .take((layout.start + layout.bytes).saturating_sub(b.len()) as u64)
+        .read_to_end(&mut b)
+        .map_err(corrupt)?;
     parse_npy(&b, path)
 }
 
-/// `*` matches any run of characters.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => {
-            name.starts_with(head)
-                && (0..=name.len() - head.len()).any(|k| glob_match(tail, &name[head.len() + k..]))
-        }
+/// Tensor-name patterns (`--include`/`--exclude`): shell globs (`*`, `?`, `[ab]`, `{a,b}`).
+pub fn glob_set(patterns: &[String], flag: &str) -> Result<globset::GlobSet> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let g = globset::Glob::new(p)
+            .map_err(|e| Error::Config(format!("{flag} pattern {p:?} is not a valid glob: {e}")))?;
+        b.add(g);
     }
+    b.build()
+        .map_err(|e| Error::Config(format!("{flag} patterns: {e}")))
 }
 
 /// A named tensor as read: (name, shape, values).
-type NamedTensor = (String, Vec<usize>, Vec<f64>);
+pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
+
+/// The float tensors of a safetensors file, as f64. A NaN or infinite value is refused: the
+/// geometry test would silently drop or be dominated by it.
+pub fn parse_safetensors(b: &[u8]) -> std::result::Result<Vec<NamedTensor>, String> {
+    let st =
+        SafeTensors::deserialize(b).map_err(|e| format!("not a valid safetensors file: {e}"))?;
+    st.tensors()
+        .into_iter()
+        .map(|(name, v)| {
+            let d = v.data();
+            let vals: Vec<f64> = match v.dtype() {
+                Dtype::F64 => d
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect(),
+                Dtype::F32 => d
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                    .collect(),
+                Dtype::BF16 => d
+                    .chunks_exact(2)
+                    .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64)
+                    .collect(),
+                Dtype::F16 => d
+                    .chunks_exact(2)
+                    .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
+                    .collect(),
+                other => {
+                    return Err(format!(
+                        "tensor {name} has dtype {other:?}; only float tensors are weights"
+                    ));
+                }
+            };
+            if let Some(i) = vals.iter().position(|x| !x.is_finite()) {
+                return Err(format!(
+                    "tensor {name} holds a non-finite value ({}) at flat index {i}: the geometry \
+                     test needs finite weights (exclude the tensor with --exclude, or fix it)",
+                    vals[i]
+                ));
+            }
+            Ok((name, v.shape().to_vec(), vals))
+        })
+        .collect()
+}
 
 /// The selected tensors of two safetensors files, paired by name.
 pub struct TensorPairs {
@@ -292,52 +475,16 @@ pub fn read_safetensors_pair(
     include: &[String],
     exclude: &[String],
 ) -> Result<TensorPairs> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| Error::io(p, e));
-    let (b0, b1) = (read(before)?, read(after)?);
-    let parse = |b: &[u8], p: &Path| -> Result<Vec<NamedTensor>> {
-        let st = SafeTensors::deserialize(b)
-            .map_err(|e| Error::data(p, format!("not a valid safetensors file: {e}")))?;
-        st.tensors()
-            .into_iter()
-            .map(|(name, v)| {
-                let d = v.data();
-                let vals: Vec<f64> = match v.dtype() {
-                    Dtype::F64 => d
-                        .chunks_exact(8)
-                        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
-                    Dtype::F32 => d
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
-                        .collect(),
-                    Dtype::BF16 => d
-                        .chunks_exact(2)
-                        .map(|c| {
-                            f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64
-                        })
-                        .collect(),
-                    Dtype::F16 => d
-                        .chunks_exact(2)
-                        .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
-                        .collect(),
-                    other => {
-                        return Err(Error::data(
-                            p,
-                            format!(
-                                "tensor {name} has dtype {other:?}; only float tensors are weights"
-                            ),
-                        ));
-                    }
-                };
-                Ok((name, v.shape().to_vec(), vals))
-            })
-            .collect()
+    let read = |p: &Path| -> Result<Vec<NamedTensor>> {
+        let b = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        parse_safetensors(&b).map_err(|m| Error::data(p, m))
     };
-    let (t0, t1) = (parse(&b0, before)?, parse(&b1, after)?);
-    let selected = |n: &str| {
-        (include.is_empty() || include.iter().any(|p| glob_match(p, n)))
-            && !exclude.iter().any(|p| glob_match(p, n))
-    };
+    let (t0, t1) = (read(before)?, read(after)?);
+    let (inc, exc) = (
+        glob_set(include, "--include")?,
+        glob_set(exclude, "--exclude")?,
+    );
+    let selected = |n: &str| (include.is_empty() || inc.is_match(n)) && !exc.is_match(n);
     let (mut w0, mut w1, mut used, mut unpaired) = (vec![], vec![], vec![], vec![]);
     let mut sorted = t0.clone();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -461,10 +608,13 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match("*fc*", "model.fc.weight"));
-        assert!(glob_match("layers.*.weight", "layers.3.weight"));
-        assert!(!glob_match("layers.*.weight", "layers.3.bias"));
-        assert!(glob_match("*", ""));
+        let m = |p: &str, n: &str| glob_set(&[p.to_string()], "--include").unwrap().is_match(n);
+        assert!(m("*fc*", "model.fc.weight"));
+        assert!(m("layers.*.weight", "layers.3.weight"));
+        assert!(!m("layers.*.weight", "layers.3.bias"));
+        assert!(m("*", ""));
+        assert!(m("*fc*", "μ.fc.weight") && !m("*fc*", "μ.weight"));
+        assert!(glob_set(&["[".to_string()], "--exclude").is_err());
     }
 
     #[test]
