@@ -550,7 +550,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
     )?;
     let mut hist = String::new();
     let mut stats = String::from(
-        "| variant | matrix | sign flips | set to 0 | slope of abs(Δw) on abs(w_init) | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − normal |\n|---|---|---|---|---|---|---|\n",
+        "| variant | matrix | sign flips | set to 0 | slope of abs(Δw) on abs(w_init) | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − half-normal |\n|---|---|---|---|---|---|---|\n",
     );
     for (name, ..) in VARIANTS {
         let Some(first) = runs.iter().find(|r| r.label("variant") == name) else {
@@ -585,7 +585,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
                 w["multiplicative"]["slope"].as_f64().unwrap_or(f64::NAN),
                 f("log_skewness"),
                 f("log_kurtosis"),
-                f("loglik_lognormal") - f("loglik_normal"),
+                f("loglik_lognormal") - f("loglik_halfnormal"),
             );
         }
     }

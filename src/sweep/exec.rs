@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Where a run folder stands.
+/// Where a run folder stands (a run whose last attempt failed has `failed.json` and is
+/// retried: its folder is New or Interrupted).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Status {
     /// `summary.json` exists.
@@ -90,8 +91,14 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
         quiet: true,
         ..Default::default()
     };
-    match train::run(&run.config, &dir, st == Status::Interrupted, &opts) {
-        Ok(_) => Done::Trained,
+    let trained = guarded(|| train::run(&run.config, &dir, st == Status::Interrupted, &opts));
+    let failed_note = dir.join("failed.json");
+    match trained {
+        Ok(_) => {
+            // A failure recorded by an earlier invocation is history now.
+            let _ = std::fs::remove_file(&failed_note);
+            Done::Trained
+        }
         Err(e @ Error::Diverged { .. }) => {
             let msg = e.to_string();
             let note = serde_json::json!({ "status": "diverged", "error": msg });
@@ -103,8 +110,34 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
                 Err(e) => Done::Failed(Error::io(dir.join("diverged.json"), e).to_string()),
             }
         }
-        Err(e) => Done::Failed(e.to_string()),
+        Err(e) => {
+            // Recorded for the summary (status "failed"); a later invocation tries again.
+            let msg = e.to_string();
+            let note = serde_json::json!({ "status": "failed", "error": msg });
+            let _ = std::fs::create_dir_all(&dir).and_then(|()| {
+                std::fs::write(
+                    &failed_note,
+                    serde_json::to_string_pretty(&note).expect("json") + "\n",
+                )
+            });
+            Done::Failed(msg)
+        }
     }
+}
+
+/// Runs `f`, turning a panic (a bug, never expected from user input) into an error, so that one
+/// run's failure is recorded and reported while the other runs of a sweep go on.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::Config(format!(
+            "internal error (a bug in geoplast; please report it with the run's config): {msg}"
+        )))
+    })
 }
 
 /// Executes `runs` in parallel; `on_done` is called after each (for a progress bar). Returns what
@@ -136,4 +169,23 @@ pub fn execute(runs: &[Run], opts: &Options, on_done: &(dyn Fn(&Run, &Done) + Sy
         .into_iter()
         .map(|d| d.expect("every run executed"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error() {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let r: Result<()> = guarded(|| panic!("boom {}", 1));
+        std::panic::set_hook(hook);
+        let msg = r.unwrap_err().to_string();
+        assert!(
+            msg.contains("internal error") && msg.contains("boom 1"),
+            "{msg}"
+        );
+        assert_eq!(guarded(|| Ok(3)).unwrap(), 3);
+    }
 }

@@ -64,7 +64,13 @@ pub fn collect(sweep: &Sweep, runs: &[Run], out: &Path) -> Result<Summary> {
             index: r.index,
             name: r.name.clone(),
             labels: r.labels.clone(),
-            status: st.name().into(),
+            status: if matches!(st, Status::New | Status::Interrupted)
+                && r.dir(out).join("failed.json").is_file()
+            {
+                "failed".into()
+            } else {
+                st.name().into()
+            },
             epochs: None,
             test_acc: None,
             test_loss: None,
