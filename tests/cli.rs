@@ -6,36 +6,7 @@ use geoplast::io::checkpoint;
 use std::path::Path;
 
 mod common;
-use common::geoplast;
-
-/// A tiny IDX data set: `n` 4×4 images of 3 classes; `nan` puts a NaN into a float32 image file.
-fn write_idx(dir: &Path, n: usize, nan: bool) {
-    for split in ["train", "t10k"] {
-        let mut img = vec![0, 0, if nan { 0x0D } else { 0x08 }, 3];
-        for v in [n as u32, 4, 4] {
-            img.extend_from_slice(&v.to_be_bytes());
-        }
-        for i in 0..n * 16 {
-            let label = (i / 16) % 3;
-            let v = if (i % 16) / 5 == label {
-                200u8
-            } else {
-                (i * 7 % 50) as u8
-            };
-            if nan {
-                let f = if i == 21 { f32::NAN } else { v as f32 / 255.0 };
-                img.extend_from_slice(&f.to_be_bytes());
-            } else {
-                img.push(v);
-            }
-        }
-        let mut lab = vec![0, 0, 8, 1];
-        lab.extend_from_slice(&(n as u32).to_be_bytes());
-        lab.extend((0..n).map(|i| (i % 3) as u8));
-        std::fs::write(dir.join(format!("{split}-images-idx3-ubyte")), img).unwrap();
-        std::fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), lab).unwrap();
-    }
-}
+use common::{geoplast, write_idx};
 
 const BASE: &str = r#"
 seed = 3

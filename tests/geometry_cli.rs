@@ -5,32 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 mod common;
-use common::geoplast;
-
-/// Multiplicative (EG-like) changes of positive log-normal-ish weights.
-fn eg_pairs(n: usize) -> Vec<(f64, f64)> {
-    (0..n)
-        .map(|i| {
-            let u = ((i as f64 * 0.618_034).fract() - 0.5) * 3.0;
-            let v = ((i as f64 * 0.414_214).fract() - 0.5) * 0.2;
-            let w0 = (u - 2.0).exp();
-            (w0, w0 * v.exp())
-        })
-        .collect()
-}
-
-fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) {
-    let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend(data.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(path, b).unwrap();
-}
+use common::{eg_pairs, geoplast, write_npy};
 
 fn json_best(stdout: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(stdout).expect("valid JSON");

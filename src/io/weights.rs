@@ -109,18 +109,22 @@ fn is_missing(cell: &str) -> bool {
             .any(|m| cell.eq_ignore_ascii_case(m))
 }
 
+/// `0,368`: a number written with a decimal comma.
+fn decimal_comma(cell: &str) -> bool {
+    cell.split_once(',').is_some_and(|(a, b)| {
+        !a.is_empty() && !b.is_empty() && format!("{a}.{b}").parse::<f64>().is_ok()
+    })
+}
+
 /// Reads one cell: a number, NaN for a missing value, or an error naming the line and column.
 fn cell_value(cell: &str, line: u64, col: usize) -> std::result::Result<f64, String> {
     if is_missing(cell) {
         return Ok(f64::NAN);
     }
     cell.parse::<f64>().map_err(|_| {
-        let decimal_comma = cell.split_once(',').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && (a.to_string() + "." + b).parse::<f64>().is_ok()
-        });
         format!(
             "line {line}, column {col}: not a number: {cell:?}{}",
-            if decimal_comma {
+            if decimal_comma(cell) {
                 " (a decimal comma? write numbers with a decimal point, e.g. 0.368)"
             } else {
                 ""
@@ -175,8 +179,8 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
             .collect(),
     };
     let is_header = records.first().is_some_and(|(_, f)| {
-        f.iter().all(|c| is_missing(c) || c.parse::<f64>().is_err())
-            && !f.iter().all(|c| is_missing(c))
+        let number = |c: &String| c.parse::<f64>().is_ok() || decimal_comma(c);
+        !f.iter().any(number) && !f.iter().all(|c| is_missing(c))
     });
     let mut columns: Vec<Vec<f64>> = Vec::new();
     for (line, fields) in records.iter().skip(is_header as usize) {
@@ -280,7 +284,9 @@ fn npy_layout(b: &[u8]) -> std::result::Result<NpyLayout, String> {
     let bytes = rows
         .checked_mul(cols)
         .and_then(|n| n.checked_mul(width))
-        .ok_or_else(|| format!("the shape {shape:?} is larger than this machine can address"))?;
+        .ok_or_else(|| {
+            format!("the shape {shape:?} needs more bytes than this machine can address")
+        })?;
     Ok(NpyLayout {
         start: start + hlen,
         rows,
