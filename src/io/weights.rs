@@ -145,45 +145,16 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
     let sep = ['\t', ';', ','].into_iter().find(|c| first.contains(*c));
-    // (line number, fields) of every record.
-    let records: Vec<(u64, Vec<String>)> = match sep {
-        Some(sep) => {
-            let mut r = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .delimiter(sep as u8)
-                .flexible(true)
-                .comment(Some(b'#'))
-                .trim(csv::Trim::All)
-                .from_reader(text.as_bytes());
-            let mut out = Vec::new();
-            for rec in r.records() {
-                let rec = rec.map_err(|e| Error::data(path, format!("unreadable CSV: {e}")))?;
-                let line = rec.position().map_or(0, |p| p.line());
-                if rec.iter().all(str::is_empty) {
-                    continue;
-                }
-                out.push((line, rec.iter().map(str::to_string).collect()));
-            }
-            out
-        }
-        None => text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            .map(|(i, l)| {
-                (
-                    i as u64 + 1,
-                    l.split_whitespace().map(str::to_string).collect(),
-                )
-            })
-            .collect(),
-    };
-    let is_header = records.first().is_some_and(|(_, f)| {
-        let number = |c: &String| c.parse::<f64>().is_ok() || decimal_comma(c);
-        !f.iter().any(number) && !f.iter().all(|c| is_missing(c))
-    });
+    // Records are consumed one at a time (10⁷ rows must not be held as strings).
     let mut columns: Vec<Vec<f64>> = Vec::new();
-    for (line, fields) in records.iter().skip(is_header as usize) {
+    let mut first_record = true;
+    let mut record = |line: u64, fields: &[&str]| -> Result<()> {
+        if std::mem::take(&mut first_record) {
+            let number = |c: &&str| c.parse::<f64>().is_ok() || decimal_comma(c);
+            if !fields.iter().any(number) && !fields.iter().all(|c| is_missing(c)) {
+                return Ok(()); // a header
+            }
+        }
         if columns.is_empty() {
             columns = vec![Vec::new(); fields.len()];
         } else if fields.len() != columns.len() {
@@ -197,7 +168,39 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
             ));
         }
         for (j, (c, cell)) in columns.iter_mut().zip(fields).enumerate() {
-            c.push(cell_value(cell, *line, j + 1).map_err(|m| Error::data(path, m))?);
+            c.push(cell_value(cell, line, j + 1).map_err(|m| Error::data(path, m))?);
+        }
+        Ok(())
+    };
+    match sep {
+        Some(sep) => {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .delimiter(sep as u8)
+                .flexible(true)
+                .comment(Some(b'#'))
+                .trim(csv::Trim::All)
+                .from_reader(text.as_bytes());
+            let mut rec = csv::StringRecord::new();
+            while r
+                .read_record(&mut rec)
+                .map_err(|e| Error::data(path, format!("unreadable CSV: {e}")))?
+            {
+                if rec.iter().all(str::is_empty) {
+                    continue;
+                }
+                let fields: Vec<&str> = rec.iter().collect();
+                record(rec.position().map_or(0, |p| p.line()), &fields)?;
+            }
+        }
+        None => {
+            for (i, l) in text.lines().enumerate() {
+                if l.trim().is_empty() || l.trim_start().starts_with('#') {
+                    continue;
+                }
+                let fields: Vec<&str> = l.split_whitespace().collect();
+                record(i as u64 + 1, &fields)?;
+            }
         }
     }
     let rows = columns.first().map_or(0, Vec::len);
@@ -359,7 +362,16 @@ pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
 
 fn read_npz(path: &Path, member: Option<&str>) -> Result<Table> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut z = zip::ZipArchive::new(f)
+    parse_npz(f, member, path)
+}
+
+/// One array of an `.npz` archive (the first, or `member`), read from any seekable source.
+pub fn parse_npz(
+    archive: impl Read + std::io::Seek,
+    member: Option<&str>,
+    path: &Path,
+) -> Result<Table> {
+    let mut z = zip::ZipArchive::new(archive)
         .map_err(|e| Error::data(path, format!("not a readable .npz archive: {e}")))?;
     let names: Vec<String> = z
         .file_names()
