@@ -48,7 +48,7 @@ struct GeometryArgs {
     after: Option<PathBuf>,
     /// Synapses × sessions tables (.csv/.npy/.npz files or folders of them).
     #[arg(long, num_args = 1..)]
-    weights: Vec<String>,
+    weights: Vec<PathBuf>,
     /// Which sessions to pair: consecutive, first-last, or I:J (0-based).
     #[arg(long, default_value = "consecutive")]
     pairs: geoplast::io::pairs::SessionPairs,
@@ -158,7 +158,7 @@ enum Command {
     Fit {
         /// A table of weights (.csv/.npy/.npz); one column is used.
         #[arg(long)]
-        weights: String,
+        weights: PathBuf,
         /// Which column (0-based) of a multi-column table.
         #[arg(long, default_value_t = 0)]
         column: usize,
@@ -646,19 +646,9 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     let json_value = serde_json::json!({ "input": notes, "report": report });
     let table = geoplast::report::geometry::table(&report);
     let lines = geoplast::report::geometry::summary_lines(&report);
-    if a.json {
-        outln!("{}", serde_json::to_string_pretty(&json_value)?)?;
-    } else {
-        for n in &notes {
-            outln!("{n}")?;
-        }
-        outln!("\n{table}")?;
-        for l in &lines {
-            outln!("{l}")?;
-        }
-    }
-    if let Some(dir) = a.out {
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    // The files first: a reader of stdout that goes away (`| head`) must not cost them.
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         geoplast::report::geometry::plots(&report, &dir)?;
         std::fs::write(
             dir.join("report.json"),
@@ -678,15 +668,26 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
                 .join("\n"),
         );
         std::fs::write(dir.join("report.md"), md)?;
-        if !a.json {
-            outln!("\nreport, JSON and plots in {}", dir.display())?;
+    }
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&json_value)?)?;
+    } else {
+        for n in &notes {
+            outln!("{n}")?;
         }
+        outln!("\n{table}")?;
+        for l in &lines {
+            outln!("{l}")?;
+        }
+    }
+    if let (Some(dir), false) = (&a.out, a.json) {
+        outln!("\nreport, JSON and plots in {}", dir.display())?;
     }
     Ok(())
 }
 
 fn fit_cmd(
-    weights: String,
+    weights: PathBuf,
     column: usize,
     missing: geoplast::io::weights::Missing,
     candidates: String,
@@ -780,11 +781,6 @@ fn fit_cmd(
         );
     }
     let value = serde_json::json!({ "zeros_dropped": zeros, "missing_dropped": dropped, "orthants": report });
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&value)?)?;
-    } else {
-        outln!("{text}")?;
-    }
     if let Some(dir) = out {
         use geoplast::report::{Figure, Panel, PanelKind, Series, plot};
         std::fs::create_dir_all(&dir)?;
@@ -870,6 +866,12 @@ fn fit_cmd(
             dir.join("report.md"),
             format!("# Unpaired fit\n\n{text}\n![density](density.png)\n"),
         )?;
+    }
+    // Printed after the files are written, as in `geometry`.
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        outln!("{text}")?;
     }
     Ok(())
 }

@@ -541,3 +541,113 @@ fn a_sweep_with_a_broken_variant_is_refused_up_front() {
         &["model.init gain must be a number in"],
     );
 }
+
+#[test]
+fn file_names_that_are_not_utf8_are_used_as_given() {
+    // U01, U03: a lossy copy of the name was opened instead of the file.
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let p = csv(d.path(), "w.csv", "", &|v| v.to_string());
+    let folder = d.path().join("dir");
+    std::fs::create_dir_all(&folder).unwrap();
+    let odd = folder.join(std::ffi::OsStr::from_bytes(b"w\xff.csv"));
+    std::fs::copy(&p, &odd).unwrap();
+    let (ok, out, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &folder.to_string_lossy(),
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(
+        ok && out.contains("read 1 file(s), 400 synapses"),
+        "{out}{err}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_geoplast"))
+        .args(["fit", "--column", "1", "--weights"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.contains("400 weights"), "{out}{err}");
+}
+
+#[test]
+fn outputs_are_written_before_stdout() {
+    // L11: `geometry --json --out D | (exit 0)` was killed by SIGPIPE before D was written.
+    let d = tempfile::tempdir().unwrap();
+    let p = csv(d.path(), "w.csv", "", &|v| v.to_string());
+    let out = d.path().join("geo");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_geoplast"))
+        .args([
+            "geometry",
+            "--weights",
+            &p,
+            "--bootstrap",
+            "0",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map(|mut c| {
+            drop(c.stdout.take()); // the reader goes away at once
+            c.wait().unwrap()
+        })
+        .unwrap();
+    let _ = status;
+    assert!(out.join("report.json").is_file() && out.join("report.md").is_file());
+}
+
+#[test]
+fn fit_reaches_the_better_of_several_em_starts() {
+    // The audit's case: log-normal magnitudes, the p2 K = 2 fit stopped at the K = 1 likelihood.
+    use rand::RngExt;
+    let d = tempfile::tempdir().unwrap();
+    let mut rng = geoplast::rng::named(1, "em");
+    let ln = rand_distr::LogNormal::new(-0.702, 0.8752f64.sqrt()).unwrap();
+    let text: String = (0..3000).map(|_| format!("{}\n", rng.sample(ln))).collect();
+    let p = d.path().join("w.csv");
+    std::fs::write(&p, text).unwrap();
+    let (ok, out, err) = geoplast(&[
+        "fit",
+        "--weights",
+        &p.to_string_lossy(),
+        "--json",
+        "--candidates",
+        "p2",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let fits = v["orthants"]["positive"]["fits"].as_array().unwrap();
+    let ll = |k: u64| {
+        fits.iter()
+            .find(|f| f["model"] == "p2" && f["components"] == k)
+            .unwrap()["log_likelihood"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(ll(2) > ll(1) + 100.0, "K = 2 {} vs K = 1 {}", ll(2), ll(1));
+}
+
+#[test]
+fn run_reports_compare_log_normal_with_half_normal() {
+    let d = tempfile::tempdir().unwrap();
+    let args = train_args(d.path(), CONFIG, &d.path().join("data"));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, _, err) = geoplast(&a);
+    assert!(ok, "{err}");
+    let s = std::fs::read_to_string(d.path().join("run/summary.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let w = &v["weight_stats"][0];
+    assert!(
+        w["loglik_halfnormal"].is_f64() && w.get("loglik_normal").is_none(),
+        "{w}"
+    );
+    let report = std::fs::read_to_string(d.path().join("run/report.md")).unwrap();
+    assert!(report.contains("log-normal − half-normal"), "{report}");
+}

@@ -65,7 +65,10 @@ fn peak_of(f: impl FnOnce()) -> usize {
 /// value, a vector's doubling) plus a fixed 1 MiB for buffers and small tables.
 fn assert_bounded(what: &str, len: usize, factor: usize, peak: usize) {
     let limit = factor * len + (1 << 20);
-    assert!(peak <= limit, "{what}: {peak} bytes allocated for {len} input bytes (limit {limit})");
+    assert!(
+        peak <= limit,
+        "{what}: {peak} bytes allocated for {len} input bytes (limit {limit})"
+    );
 }
 
 /// A valid input with up to 8 bytes overwritten and possibly cut short.

@@ -3,7 +3,7 @@
 
 use super::weights::{Missing, read_safetensors_pair, read_table};
 use crate::error::{Error, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Which sessions of a synapses × sessions table to pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,12 +100,12 @@ fn median_positive<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
 }
 
 /// Expands folders into their `.npy`/`.csv`/`.npz` files (sorted).
-fn expand(specs: &[String]) -> Result<Vec<String>> {
+fn expand(specs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for s in specs {
-        let p = Path::new(s);
+        let p = s.as_path();
         if p.is_dir() {
-            let mut files: Vec<String> = std::fs::read_dir(p)
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| Error::io(p, e))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
@@ -114,7 +114,6 @@ fn expand(specs: &[String]) -> Result<Vec<String>> {
                         Some("npy" | "csv" | "npz")
                     )
                 })
-                .map(|f| f.to_string_lossy().to_string())
                 .collect();
             files.sort();
             if files.is_empty() {
@@ -135,7 +134,7 @@ fn expand(specs: &[String]) -> Result<Vec<String>> {
 /// table is divided by its median positive value first (files often differ in scale).
 /// With `Missing::Drop`, a synapse with a missing value in any session is dropped (counted).
 pub fn from_tables(
-    specs: &[String],
+    specs: &[PathBuf],
     sessions: SessionPairs,
     normalize: bool,
     missing: Missing,
@@ -269,7 +268,7 @@ fn read_before_after(
         });
     }
     let read1 = |p: &Path| -> Result<Vec<f64>> {
-        let t = read_table(&p.to_string_lossy(), missing)?;
+        let t = read_table(p, missing)?;
         if t.cols() != 1 {
             return Err(Error::data(
                 p,

@@ -52,10 +52,11 @@ impl Table {
 /// Reads a CSV, `.npy` or `.npz` table; `file.npz:name` picks an array of an archive. Missing
 /// values are an error unless `missing` is [`Missing::Drop`] (they are then NaN in the table);
 /// infinite values are always an error.
-pub fn read_table(spec: &str, missing: Missing) -> Result<Table> {
-    let (path, member) = match spec.rsplit_once(':') {
+pub fn read_table(spec: &Path, missing: Missing) -> Result<Table> {
+    // The path is used as given (a file name need not be UTF-8); `:member` only in UTF-8 ones.
+    let (path, member) = match spec.to_str().and_then(|s| s.rsplit_once(':')) {
         Some((p, m)) if p.ends_with(".npz") => (Path::new(p), Some(m)),
-        _ => (Path::new(spec), None),
+        _ => (spec, None),
     };
     let ext = path
         .extension()
