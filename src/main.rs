@@ -649,7 +649,7 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     // The files first: a reader of stdout that goes away (`| head`) must not cost them.
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        geoplast::report::geometry::plots(&report, &dir)?;
+        geoplast::report::geometry::plots(&report, dir)?;
         std::fs::write(
             dir.join("report.json"),
             serde_json::to_string_pretty(&json_value)?,
