@@ -80,24 +80,29 @@ pub fn read_table(spec: &Path, missing: Missing) -> Result<Table> {
     if table.rows == 0 {
         return Err(Error::data(path, "the file holds no values"));
     }
-    let first =
-        |bad: fn(&f64) -> bool| (0..table.rows).find(|&i| table.columns.iter().any(|c| bad(&c[i])));
-    if let Some(i) = first(|v| v.is_infinite()) {
-        return Err(Error::data(
-            path,
-            format!("row {i} holds an infinite value"),
-        ));
-    }
-    if missing == Missing::Error
-        && let Some(i) = first(|v| v.is_nan())
-    {
-        return Err(Error::data(
-            path,
-            format!(
-                "row {i} holds a missing value (NaN, NA or an empty cell): fill it in, or pass \
-                 --missing drop to drop the synapses that have one"
-            ),
-        ));
+    // Column by column (the table's layout), one pass: the first row with a non-finite value.
+    let first_bad = table
+        .columns
+        .iter()
+        .filter_map(|c| c.iter().position(|v| !v.is_finite()))
+        .min();
+    if let Some(i) = first_bad {
+        let infinite = (i..table.rows).find(|&r| table.columns.iter().any(|c| c[r].is_infinite()));
+        if let Some(r) = infinite {
+            return Err(Error::data(
+                path,
+                format!("row {r} holds an infinite value"),
+            ));
+        }
+        if missing == Missing::Error {
+            return Err(Error::data(
+                path,
+                format!(
+                    "row {i} holds a missing value (NaN, NA or an empty cell): fill it in, or \
+                     pass --missing drop to drop the synapses that have one"
+                ),
+            ));
+        }
     }
     Ok(table)
 }
@@ -146,24 +151,30 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
     let sep = ['\t', ';', ','].into_iter().find(|c| first.contains(*c));
-    // Records are consumed one at a time (10⁷ rows must not be held as strings).
-    let mut columns: Vec<Vec<f64>> = Vec::new();
-    let mut first_record = true;
-    let mut record = |line: u64, fields: &[&str]| -> Result<()> {
-        if std::mem::take(&mut first_record) {
-            let number = |c: &&str| c.parse::<f64>().is_ok() || decimal_comma(c);
-            if !fields.iter().any(number) && !fields.iter().all(|c| is_missing(c)) {
+    // Records are consumed one at a time (10⁷ rows must not be held as strings), each field
+    // trimmed; the first record may be a header.
+    fn record<'a>(
+        columns: &mut Vec<Vec<f64>>,
+        first: &mut bool,
+        line: u64,
+        fields: impl Iterator<Item = &'a str> + Clone,
+        path: &Path,
+    ) -> Result<()> {
+        let fields = fields.map(str::trim);
+        if std::mem::take(first) {
+            let number = |c: &str| c.parse::<f64>().is_ok() || decimal_comma(c);
+            if !fields.clone().any(number) && !fields.clone().all(is_missing) {
                 return Ok(()); // a header
             }
         }
+        let n = fields.clone().count();
         if columns.is_empty() {
-            columns = vec![Vec::new(); fields.len()];
-        } else if fields.len() != columns.len() {
+            *columns = vec![Vec::new(); n];
+        } else if n != columns.len() {
             return Err(Error::data(
                 path,
                 format!(
-                    "line {line}: {} columns, earlier lines have {}",
-                    fields.len(),
+                    "line {line}: {n} columns, earlier lines have {}",
                     columns.len()
                 ),
             ));
@@ -172,7 +183,8 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
             c.push(cell_value(cell, line, j + 1).map_err(|m| Error::data(path, m))?);
         }
         Ok(())
-    };
+    }
+    let (mut columns, mut first) = (Vec::new(), true);
     match sep {
         Some(sep) => {
             let mut r = csv::ReaderBuilder::new()
@@ -180,18 +192,17 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
                 .delimiter(sep as u8)
                 .flexible(true)
                 .comment(Some(b'#'))
-                .trim(csv::Trim::All)
                 .from_reader(text.as_bytes());
             let mut rec = csv::StringRecord::new();
             while r
                 .read_record(&mut rec)
                 .map_err(|e| Error::data(path, format!("unreadable CSV: {e}")))?
             {
-                if rec.iter().all(str::is_empty) {
+                if rec.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
-                let fields: Vec<&str> = rec.iter().collect();
-                record(rec.position().map_or(0, |p| p.line()), &fields)?;
+                let line = rec.position().map_or(0, |p| p.line());
+                record(&mut columns, &mut first, line, rec.iter(), path)?;
             }
         }
         None => {
@@ -199,8 +210,13 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
                 if l.trim().is_empty() || l.trim_start().starts_with('#') {
                     continue;
                 }
-                let fields: Vec<&str> = l.split_whitespace().collect();
-                record(i as u64 + 1, &fields)?;
+                record(
+                    &mut columns,
+                    &mut first,
+                    i as u64 + 1,
+                    l.split_whitespace(),
+                    path,
+                )?;
             }
         }
     }
