@@ -155,13 +155,13 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
     // trimmed; the first record may be a header.
     fn record<'a>(
         columns: &mut Vec<Vec<f64>>,
-        first: &mut bool,
+        header_possible: &mut bool,
         line: u64,
         fields: impl Iterator<Item = &'a str> + Clone,
         path: &Path,
     ) -> Result<()> {
         let fields = fields.map(str::trim);
-        if std::mem::take(first) {
+        if std::mem::take(header_possible) {
             let number = |c: &str| c.parse::<f64>().is_ok() || decimal_comma(c);
             if !fields.clone().any(number) && !fields.clone().all(is_missing) {
                 return Ok(()); // a header
@@ -184,7 +184,7 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
         }
         Ok(())
     }
-    let (mut columns, mut first) = (Vec::new(), true);
+    let (mut columns, mut header_possible) = (Vec::new(), true);
     match sep {
         Some(sep) => {
             let mut r = csv::ReaderBuilder::new()
@@ -202,7 +202,7 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
                     continue;
                 }
                 let line = rec.position().map_or(0, |p| p.line());
-                record(&mut columns, &mut first, line, rec.iter(), path)?;
+                record(&mut columns, &mut header_possible, line, rec.iter(), path)?;
             }
         }
         None => {
@@ -212,7 +212,7 @@ pub fn parse_csv(text: &str, path: &Path) -> Result<Table> {
                 }
                 record(
                     &mut columns,
-                    &mut first,
+                    &mut header_possible,
                     i as u64 + 1,
                     l.split_whitespace(),
                     path,

@@ -9,18 +9,22 @@ use crate::error::{Error, Result};
 /// (momentum, Adam's m, v and v_max), the initial copy and the checkpoint being written.
 const BYTES_PER_PARAM: u64 = 4 * 8;
 
-/// The number of parameters of a model with `inputs` features and `outputs` units (weights,
-/// biases counted twice for split biases, DANN's interneuron matrices bounded by the same
-/// products), or `None` if it overflows.
+/// An upper bound on the number of parameters of a model with `inputs` features and `outputs`
+/// units (biases counted twice for split biases), or `None` if it overflows.
 pub fn parameter_count(cfg: &ModelConfig, inputs: usize, outputs: usize) -> Option<u64> {
     let mut dims = vec![inputs as u64];
     dims.extend(cfg.hidden.iter().map(|&h| h as u64));
     dims.push(outputs as u64);
-    // DANN layers add W_EI and W_IE (n_I ≤ n_E columns and rows) to W_EE: at most 3× the dense
-    // matrix; every other layer kind is one matrix plus a (split) bias.
-    let factor: u64 = if cfg.kind == ModelKind::Dann { 3 } else { 1 };
+    // A DANN layer of d inputs and n_E outputs adds W_IE (n_I × d) and W_EI (n_E × n_I) to
+    // W_EE (n_E × d), with n_I ≤ n_E; every other layer kind is one matrix plus a (split) bias.
+    let dann = cfg.kind == ModelKind::Dann;
     dims.windows(2).try_fold(0u64, |acc, w| {
-        let weights = w[0].checked_mul(w[1])?.checked_mul(factor)?;
+        let dense = w[0].checked_mul(w[1])?;
+        let weights = if dann {
+            dense.checked_mul(2)?.checked_add(w[1].checked_mul(w[1])?)?
+        } else {
+            dense
+        };
         acc.checked_add(weights)?.checked_add(w[1].checked_mul(2)?)
     })
 }
