@@ -911,6 +911,14 @@ fn main() -> std::process::ExitCode {
             if t == 0 {
                 bail!("--threads must be at least 1");
             }
+            // Starting tens of thousands of threads takes the system a minute to refuse.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let limit = (4 * cores).max(256);
+            if t > limit {
+                bail!(
+                    "--threads {t} is more than this machine can use ({cores} cores; at most {limit} threads)"
+                );
+            }
             rayon::ThreadPoolBuilder::new()
                 .num_threads(t)
                 .build_global()

@@ -651,3 +651,14 @@ fn run_reports_compare_log_normal_with_half_normal() {
     let report = std::fs::read_to_string(d.path().join("run/report.md")).unwrap();
     assert!(report.contains("log-normal − half-normal"), "{report}");
 }
+
+#[test]
+fn an_absurd_thread_count_is_refused_at_once() {
+    // G27: --threads 100000 failed after 51 s with "Resource temporarily unavailable".
+    let start = std::time::Instant::now();
+    fails_with(
+        &["--threads", "100000", "fit", "--weights", "nowhere.csv"],
+        &["--threads 100000 is more than this machine can use"],
+    );
+    assert!(start.elapsed().as_secs_f64() < 5.0);
+}
