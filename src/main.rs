@@ -87,6 +87,63 @@ struct GeometryArgs {
     out: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Measurement noise of the weights, w_obs = w·exp(ε_mult) + ε_add: `add=SD,mult=SD`. Each
+    /// candidate is then also compared with its own simulated null instead of the Gaussian floor.
+    #[arg(long, conflicts_with = "noise_from")]
+    measurement_noise: Option<geoplast::analysis::noise::MeasurementNoise>,
+    /// Estimate the measurement noise from two sessions I:J of the --weights tables with no
+    /// learning in between (e.g. two images minutes apart), by maximum likelihood.
+    #[arg(long, requires = "weights")]
+    noise_from: Option<String>,
+    /// Simulated data sets per candidate for the noise-aware test.
+    #[arg(long, default_value_t = 200)]
+    noise_reps: usize,
+}
+
+/// Options of `geoplast power`.
+#[derive(clap::Args)]
+struct PowerArgs {
+    /// The geometry learning is assumed to follow.
+    #[arg(long, default_value = "ne")]
+    truth: String,
+    /// The geometries to tell it from.
+    #[arg(long, default_value = "p1.5,p2")]
+    alternatives: String,
+    /// Initial weights: lognormal:MU,SIGMA (of ln w).
+    #[arg(long, default_value = "lognormal:-1,0.7", conflicts_with = "init_from")]
+    init: String,
+    /// Initial weights resampled from a table of measured weights (first column, |w| > 0).
+    #[arg(long)]
+    init_from: Option<PathBuf>,
+    /// sd of the learning-induced dual change under the truth (for NE, of ln w).
+    #[arg(long, default_value_t = 0.3)]
+    change: f64,
+    /// Measurement noise levels, one curve each (repeatable): add=SD,mult=SD.
+    #[arg(long, default_values = ["mult=0", "mult=0.1"])]
+    noise: Vec<geoplast::analysis::noise::MeasurementNoise>,
+    /// Synapse counts to simulate.
+    #[arg(long, value_delimiter = ',', default_value = "100,300,1000,3000,10000")]
+    synapses: Vec<usize>,
+    /// Simulated studies per point.
+    #[arg(long, default_value_t = 200)]
+    reps: usize,
+    /// Simulated null data sets per candidate and point.
+    #[arg(long, default_value_t = 200)]
+    null_reps: usize,
+    /// Level of each candidate's test.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// The power the one-line answers ask for.
+    #[arg(long, default_value_t = 0.8)]
+    power: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write report.md, report.json and power.png/svg here.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Options of `geoplast sweep`.
@@ -182,6 +239,12 @@ enum Command {
         geoplast sweep experiments/fmnist_lr_sweep.toml --out runs/lr\n  \
         geoplast sweep experiments/fmnist_lr_sweep.toml --out /shared/lr --emit-slurm")]
     Sweep(SweepArgs),
+    /// How many synapses, at what measurement noise, tell the true geometry from the
+    /// alternatives? (simulates whole studies through the noise-aware geometry test)
+    #[command(after_help = "Examples:\n  \
+        geoplast power --truth ne --alternatives p1.5,p2 --noise mult=0.05 --noise mult=0.2\n  \
+        geoplast power --init-from baseline_weights.csv --change 0.2 --synapses 500,2000,8000 --out runs/power")]
+    Power(PowerArgs),
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -629,7 +692,48 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     if a.centred {
         opts.centring = geoplast::analysis::delta_cdf::Centring::Centred;
     }
-    let notes = p.notes.clone();
+    let mut notes = p.notes.clone();
+    let noise = match (&a.measurement_noise, &a.noise_from) {
+        (Some(n), _) => Some(*n),
+        (None, Some(spec)) => {
+            let sessions: geoplast::io::pairs::SessionPairs =
+                spec.parse().map_err(anyhow::Error::msg)?;
+            let geoplast::io::pairs::SessionPairs::Fixed(i, j) = sessions else {
+                bail!("--noise-from takes two sessions I:J (0-based), e.g. --noise-from 0:1");
+            };
+            let mut q = geoplast::io::pairs::from_tables(
+                &a.weights,
+                sessions,
+                a.normalize == "median",
+                a.missing,
+            )?;
+            if a.drop_nonpositive {
+                q.drop_nonpositive();
+            }
+            let n = geoplast::analysis::noise::MeasurementNoise::estimate(&q.before, &q.after)
+                .map_err(|e| anyhow::anyhow!("--noise-from {spec}: {e}"))?;
+            notes.push(format!(
+                "measurement noise {n} estimated by maximum likelihood from sessions {i}:{j} \
+                 ({} synapses, assumed to have no learning in between)",
+                q.before.len()
+            ));
+            Some(n)
+        }
+        (None, None) => None,
+    };
+    if noise.is_some() && a.noise_reps < 10 {
+        bail!("--noise-reps must be at least 10 (got {})", a.noise_reps);
+    }
+    let noise_report = noise.map(|n| {
+        use geoplast::analysis::noise_aware;
+        let o = noise_aware::NoiseAwareOptions {
+            noise: n,
+            reps: a.noise_reps,
+            alpha: 0.05,
+            seed: a.seed,
+        };
+        noise_aware::test(&p.before, &p.after, &opts.candidates, &o)
+    });
     let report = paired::infer(p.before, p.after, &opts);
     if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {
         let why: Vec<String> = report
@@ -643,7 +747,11 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
             why.join("; ")
         );
     }
-    let json_value = serde_json::json!({ "input": notes, "report": report });
+    let json_value =
+        serde_json::json!({ "input": notes, "report": report, "noise_aware": noise_report });
+    let noise_md = noise_report
+        .as_ref()
+        .map(geoplast::analysis::noise_aware::markdown);
     let table = geoplast::report::geometry::table(&report);
     let lines = geoplast::report::geometry::summary_lines(&report);
     // The files first: a reader of stdout that goes away (`| head`) must not cost them.
@@ -667,6 +775,13 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
+        let md = match (&noise_md, &noise_report) {
+            (Some(t), Some(r)) => {
+                geoplast::report::geometry::noise_plot(r, dir)?;
+                format!("{md}\n## With measurement noise\n\n{t}\n![null bands](noise_null.png)\n")
+            }
+            _ => md,
+        };
         std::fs::write(dir.join("report.md"), md)?;
     }
     if a.json {
@@ -679,9 +794,90 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
         for l in &lines {
             outln!("{l}")?;
         }
+        if let Some(t) = &noise_md {
+            outln!("\n{t}")?;
+        }
     }
     if let (Some(dir), false) = (&a.out, a.json) {
         outln!("\nreport, JSON and plots in {}", dir.display())?;
+    }
+    Ok(())
+}
+
+fn power_cmd(a: PowerArgs) -> Result<()> {
+    use geoplast::analysis::power::{self, Design, InitDist};
+    let one = |spec: &str, what: &str| -> Result<geoplast::geometry::Potential> {
+        let p = geoplast::analysis::paired::parse_candidates(spec, &[1.0])
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+        match p[..] {
+            [p] => Ok(p),
+            _ => bail!("{what} takes one potential (got {spec:?})"),
+        }
+    };
+    let init = match &a.init_from {
+        Some(f) => {
+            let t = geoplast::io::weights::read_table(f, geoplast::io::weights::Missing::Error)?;
+            let w: Vec<f64> = t
+                .column(0)
+                .iter()
+                .map(|v| v.abs())
+                .filter(|v| *v > 0.0)
+                .collect();
+            geoplast::io::pairs::check_magnitudes(&w, "weights")?;
+            InitDist::Empirical(w)
+        }
+        None => {
+            let bad = || anyhow::anyhow!("--init takes lognormal:MU,SIGMA (got {:?})", a.init);
+            let (mu, sigma) = a
+                .init
+                .strip_prefix("lognormal:")
+                .and_then(|r| r.split_once(','))
+                .ok_or_else(bad)?;
+            InitDist::LogNormal {
+                mu: mu.trim().parse().map_err(|_| bad())?,
+                sigma: sigma.trim().parse().map_err(|_| bad())?,
+            }
+        }
+    };
+    let d = Design {
+        truth: one(&a.truth, "--truth")?,
+        alternatives: geoplast::analysis::paired::parse_candidates(&a.alternatives, &[1.0])
+            .map_err(|e| anyhow::anyhow!("--alternatives: {e}"))?,
+        init,
+        change: a.change,
+        noise: a.noise,
+        synapses: a.synapses,
+        reps: a.reps,
+        null_reps: a.null_reps,
+        alpha: a.alpha,
+        target: a.power,
+        seed: a.seed,
+    };
+    d.validate().map_err(anyhow::Error::msg)?;
+    let pb = progress(
+        (d.noise.len() * d.synapses.len()) as u64,
+        "power: noise × synapse counts",
+    );
+    let r = power::run(&d, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let md = power::markdown(&r);
+    let json = serde_json::to_string_pretty(&r)?;
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        geoplast::report::geometry::power_plot(&r, dir)?;
+        std::fs::write(dir.join("report.json"), &json)?;
+        std::fs::write(
+            dir.join("report.md"),
+            format!(
+                "# Power of the geometry test\n\n{md}\n![power](power.png)\n\n{:.1} s.\n",
+                r.seconds
+            ),
+        )?;
+    }
+    if a.json {
+        outln!("{json}")?;
+    } else {
+        outln!("{md}\n{:.1} s", r.seconds)?;
     }
     Ok(())
 }
@@ -934,6 +1130,7 @@ fn main() -> std::process::ExitCode {
             } => reproduce(experiment, quick, full, out, data_dir),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Sweep(args) => sweep_cmd(args),
+            Command::Power(args) => power_cmd(args),
             Command::Fit {
                 weights,
                 column,

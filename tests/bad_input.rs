@@ -662,3 +662,64 @@ fn an_absurd_thread_count_is_refused_at_once() {
     );
     assert!(start.elapsed().as_secs_f64() < 5.0);
 }
+
+#[test]
+fn measurement_noise_options() {
+    let d = tempfile::tempdir().unwrap();
+    let p = csv(d.path(), "w.csv", "", &|v| v.to_string());
+    for (bad, needle) in [
+        ("add=-1", "must be a standard deviation >= 0"),
+        ("mult=9", "must be <= 5"),
+        ("foo=1", "unknown term"),
+        ("mult=x", "is not a number"),
+    ] {
+        fails_with(
+            &["geometry", "--weights", &p, "--measurement-noise", bad],
+            &[needle],
+        );
+    }
+    fails_with(
+        &["geometry", "--weights", &p, "--noise-from", "consecutive"],
+        &["--noise-from takes two sessions I:J"],
+    );
+    fails_with(
+        &["geometry", "--weights", &p, "--noise-from", "0:5"],
+        &["session 5 does not exist"],
+    );
+    fails_with(
+        &[
+            "geometry",
+            "--weights",
+            &p,
+            "--measurement-noise",
+            "mult=0.1",
+            "--noise-reps",
+            "3",
+        ],
+        &["--noise-reps must be at least 10"],
+    );
+}
+
+#[test]
+fn power_options() {
+    for (args, needle) in [
+        (
+            &["--truth", "ne", "--alternatives", "ne"][..],
+            "--alternatives must list",
+        ),
+        (&["--truth", "ne,p2"][..], "--truth takes one potential"),
+        (&["--change", "0"][..], "--change must be"),
+        (&["--synapses", "5"][..], "--synapses must list"),
+        (
+            &["--init", "normal:0,1"][..],
+            "--init takes lognormal:MU,SIGMA",
+        ),
+        (&["--init", "lognormal:0,-1"][..], "0 < SIGMA < 10"),
+        (&["--power", "1.5"][..], "--power must be in (0, 1)"),
+        (&["--noise", "mult=-1"][..], "must be a standard deviation"),
+    ] {
+        let mut a = vec!["power"];
+        a.extend_from_slice(args);
+        fails_with(&a, &[needle]);
+    }
+}

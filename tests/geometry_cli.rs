@@ -331,3 +331,83 @@ fn unpaired_fit_excludes_euclidean_for_log_normal_weights() {
     let (ok, _, err) = geoplast(&["fit", "--weights", &csv.to_string_lossy(), "--column", "3"]);
     assert!(!ok && err.contains("column 3 does not exist"), "{err}");
 }
+
+/// The noise-aware test and the power calculator end to end, on synthetic data with known truth.
+#[test]
+fn noise_aware_test_and_power_calculator() {
+    let d = tempfile::tempdir().unwrap();
+    // Two sessions of the same synapses with multiplicative noise only (no learning), then a
+    // learning session: the estimate recovers the noise, and the report has the null bands.
+    use rand::RngExt;
+    let mut rng = geoplast::rng::named(0, "noise-cli");
+    let mut e = || (0.1 * rng.sample::<f64, _>(rand_distr::StandardNormal)).exp();
+    let mut text = String::new();
+    for (a, b) in eg_pairs(2000) {
+        text += &format!("{},{},{}\n", a * e(), a * e(), b * e());
+    }
+    let csv = d.path().join("s.csv");
+    std::fs::write(&csv, text).unwrap();
+    let out = d.path().join("geo");
+    let (ok, stdout, err) = geoplast(&[
+        "geometry",
+        "--weights",
+        &csv.to_string_lossy(),
+        "--pairs",
+        "1:2",
+        "--noise-from",
+        "0:1",
+        "--candidates",
+        "ne,p2",
+        "--noise-reps",
+        "50",
+        "--bootstrap",
+        "0",
+        "--json",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let mult = v["noise_aware"]["options"]["noise"]["mult"]
+        .as_f64()
+        .unwrap();
+    assert!((mult - 0.1).abs() < 0.02, "estimated mult {mult}");
+    let c = v["noise_aware"]["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(
+        c.iter()
+            .all(|c| c["null_low"].as_f64().unwrap() <= c["null_high"].as_f64().unwrap())
+    );
+    assert!(out.join("noise_null.png").is_file());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## With measurement noise"), "{md}");
+
+    let pw = d.path().join("power");
+    let (ok, stdout, err) = geoplast(&[
+        "power",
+        "--alternatives",
+        "p2",
+        "--noise",
+        "mult=0.05",
+        "--synapses",
+        "50,2000",
+        "--reps",
+        "30",
+        "--null-reps",
+        "30",
+        "--out",
+        &pw.to_string_lossy(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        stdout.contains("| noise | synapses | truth kept |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("separate NE from p2 with 80 % power"),
+        "{stdout}"
+    );
+    for f in ["power.png", "power.svg", "report.md", "report.json"] {
+        assert!(pw.join(f).is_file(), "{f}");
+    }
+}

@@ -7,8 +7,11 @@
 pub mod delta_cdf;
 pub mod dual;
 pub mod ks;
+pub mod noise;
+pub mod noise_aware;
 pub mod normal;
 pub mod order_stats;
 pub mod paired;
+pub mod power;
 pub mod unpaired;
 pub mod weight_stats;

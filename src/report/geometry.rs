@@ -232,3 +232,101 @@ pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Where a candidate sits on the p axis of the plots (negative entropy at its limit p = 1;
+/// hypentropy has no place on it).
+fn p_axis(label: &str) -> Option<f64> {
+    match label {
+        "NE" => Some(1.0),
+        l => l.strip_prefix('p').and_then(|p| p.parse().ok()),
+    }
+}
+
+/// `noise_null.{png,svg}`: each candidate's ΔCDF against its own null band under the noise.
+pub fn noise_plot(r: &crate::analysis::noise_aware::NoiseAwareReport, dir: &Path) -> Result<()> {
+    let mut pts: Vec<(f64, f64, f64, f64, f64)> = r
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            Some((
+                p_axis(&c.label)?,
+                c.delta_cdf?,
+                c.null_median,
+                c.null_low,
+                c.null_high,
+            ))
+        })
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let series = |name: &str, f: fn(&(f64, f64, f64, f64, f64)) -> f64| Series {
+        name: name.into(),
+        x: xs.clone(),
+        y: pts.iter().map(f).collect(),
+    };
+    let pct = 100.0 * (1.0 - r.options.alpha);
+    let fig = Figure {
+        title: "Noise-aware test: ΔCDF and each candidate's null".into(),
+        cols: 1,
+        panels: vec![Panel {
+            title: format!("{} pairs, measurement noise {}", r.n_pairs, r.options.noise),
+            x_label: "p (p-norm potential; NE at p = 1)".into(),
+            y_label: "ΔCDF".into(),
+            kind: PanelKind::Lines(vec![
+                series("observed", |p| p.1),
+                series("null median", |p| p.2),
+                series(&format!("null {pct:.0} % range, low"), |p| p.3),
+                series(&format!("null {pct:.0} % range, high"), |p| p.4),
+            ]),
+        }],
+    };
+    plot::save(&fig, &dir.join("noise_null"))?;
+    Ok(())
+}
+
+/// `power.{png,svg}`: power against synapse count, one panel per alternative, one curve per
+/// noise level.
+pub fn power_plot(r: &crate::analysis::power::PowerReport, dir: &Path) -> Result<()> {
+    let d = &r.design;
+    let panels = d
+        .alternatives
+        .iter()
+        .enumerate()
+        .map(|(k, alt)| {
+            let mut series: Vec<Series> = d
+                .noise
+                .iter()
+                .map(|n| {
+                    let pts: Vec<_> = r.points.iter().filter(|p| p.noise == *n).collect();
+                    Series {
+                        name: format!("noise {n}"),
+                        x: pts.iter().map(|p| (p.synapses as f64).log10()).collect(),
+                        y: pts.iter().map(|p| p.separated[k]).collect(),
+                    }
+                })
+                .collect();
+            let xs: Vec<f64> = d.synapses.iter().map(|&n| (n as f64).log10()).collect();
+            series.push(Series {
+                name: format!("target {:.0} %", 100.0 * d.target),
+                y: vec![d.target; xs.len()],
+                x: xs,
+            });
+            Panel {
+                title: format!("{} vs {}", d.truth.label(), alt.label()),
+                x_label: "log10 synapses".into(),
+                y_label: "P(truth kept and alternative rejected)".into(),
+                kind: PanelKind::Lines(series),
+            }
+        })
+        .collect::<Vec<_>>();
+    let cols = panels.len().min(3);
+    plot::save(
+        &Figure {
+            title: format!("Power of the geometry test (dual-change sd {})", d.change),
+            cols,
+            panels,
+        },
+        &dir.join("power"),
+    )?;
+    Ok(())
+}
