@@ -79,6 +79,37 @@ impl MeasurementNoise {
             .collect()
     }
 
+    /// The observed weights with the noise's spread taken out, by moment-matching shrinkage:
+    /// the additive part shrinks w towards its mean so that its variance loses σ_add², the
+    /// multiplicative part shrinks ln|w| towards its mean so that its variance loses σ_mult².
+    /// Ranks and signs are kept. (Simulating from the observed weights themselves would count
+    /// their noise twice, and for heteroscedastic changes that shifts the statistic's null.)
+    pub fn deconvolve(&self, w: &[f64]) -> Vec<f64> {
+        let shrink = |v: &[f64], noise_var: f64| -> (f64, f64) {
+            let n = v.len().max(1) as f64;
+            let m = v.iter().sum::<f64>() / n;
+            let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+            let f = if var > 0.0 {
+                (1.0 - noise_var / var).max(0.0).sqrt()
+            } else {
+                1.0
+            };
+            (m, f)
+        };
+        let (m, f) = shrink(w, self.add * self.add);
+        let mut out: Vec<f64> = w.iter().map(|x| m + f * (x - m)).collect();
+        let ln: Vec<f64> = out
+            .iter()
+            .filter(|x| **x != 0.0)
+            .map(|x| x.abs().ln())
+            .collect();
+        let (lm, lf) = shrink(&ln, self.mult * self.mult);
+        for x in out.iter_mut().filter(|x| **x != 0.0) {
+            *x = x.signum() * (lm + lf * (x.abs().ln() - lm)).exp();
+        }
+        out
+    }
+
     /// Maximum-likelihood estimate from two sessions `x`, `y` of the same synapses with no
     /// learning in between. Given the true weight w, `d = x − y` has mean 0 and variance
     /// `2σ_add² + w²·2e^{σ²}(e^{σ²} − 1)` (σ = σ_mult); w is replaced by `(x + y)/2`, which is
@@ -141,6 +172,24 @@ mod tests {
         (0..n)
             .map(|_| (rng.sample::<f64, _>(StandardNormal) * 0.8 - 1.0).exp())
             .collect()
+    }
+
+    /// Deconvolution restores the spread of the true weights (log-normal, σ_ln = 0.8).
+    #[test]
+    fn deconvolution_restores_the_spread() {
+        let w = lognormal_weights(20_000, 3);
+        let noise = MeasurementNoise {
+            add: 0.0,
+            mult: 0.5,
+        };
+        let obs = noise.observe(&w, &mut crate::rng::named(4, "noise/obs"));
+        let sd_ln = |v: &[f64]| {
+            let l: Vec<f64> = v.iter().map(|x| x.ln()).collect();
+            let m = l.iter().sum::<f64>() / l.len() as f64;
+            (l.iter().map(|x| (x - m).powi(2)).sum::<f64>() / l.len() as f64).sqrt()
+        };
+        assert!((sd_ln(&obs) - (0.64f64 + 0.25).sqrt()).abs() < 0.02);
+        assert!((sd_ln(&noise.deconvolve(&obs)) - 0.8).abs() < 0.02);
     }
 
     #[test]

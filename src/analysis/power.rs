@@ -152,8 +152,9 @@ fn bands(d: &Design, cands: &[Potential], noise: MeasurementNoise, n: usize) -> 
         .iter()
         .map(|&c| match score(p0.clone(), p1.clone(), c) {
             Some((_, s)) => {
-                let (mu, sd, _) = fit_dual_change(&p0, (s.mean, s.sd), c, noise, d.seed);
-                let mut null = null_draws(&w0, (mu, sd), c, noise, d.null_reps, d.seed);
+                let (p0, w0) = (noise.deconvolve(&p0), noise.deconvolve(&w0));
+                let (sd, _) = fit_dual_change(&p0, s.sd, c, noise, d.seed);
+                let mut null = null_draws(&w0, sd, c, noise, d.null_reps, d.seed);
                 (
                     quantile(&mut null, d.alpha / 2.0),
                     quantile(&mut null, 1.0 - d.alpha / 2.0),
