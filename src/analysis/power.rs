@@ -214,6 +214,28 @@ pub fn run(d: &Design, progress: &(dyn Fn() + Sync)) -> PowerReport {
 
 fn answers(d: &Design, points: &[Point]) -> Vec<String> {
     let mut out = Vec::new();
+    // The truth should be kept in about 1 − α of the studies; far less means the null is off at
+    // that noise (its deconvolution and fit are approximations), and the power there is inflated.
+    let off: Vec<String> = points
+        .iter()
+        .filter(|p| p.truth_kept < 1.0 - 3.0 * d.alpha)
+        .map(|p| {
+            format!(
+                "{} synapses at noise {} ({:.0} %)",
+                p.synapses,
+                p.noise,
+                100.0 * p.truth_kept
+            )
+        })
+        .collect();
+    if !off.is_empty() {
+        out.push(format!(
+            "caution: the truth is rejected far more often than α = {} at {}: the noise-aware null \
+             is approximate there, and the power at those points is inflated",
+            d.alpha,
+            off.join(", ")
+        ));
+    }
     for &noise in &d.noise {
         for (k, alt) in d.alternatives.iter().enumerate() {
             let first = points
