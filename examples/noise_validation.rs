@@ -51,7 +51,7 @@ fn main() {
                     alpha: 0.05,
                     seed,
                 };
-                let r = test(&a, &b, &pots, &opts);
+                let r = test(&a, &b, &pots, &opts, &|| {});
                 for (k, c) in r.candidates.iter().enumerate() {
                     kept[k] += (c.delta_cdf.is_some() && !c.rejected) as usize;
                 }

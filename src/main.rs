@@ -732,7 +732,10 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
             alpha: 0.05,
             seed: a.seed,
         };
-        noise_aware::test(&p.before, &p.after, &opts.candidates, &o)
+        let pb = progress(opts.candidates.len() as u64, "noise-aware test: candidates");
+        let r = noise_aware::test(&p.before, &p.after, &opts.candidates, &o, &|| pb.inc(1));
+        pb.finish_and_clear();
+        r
     });
     let report = paired::infer(p.before, p.after, &opts);
     if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {

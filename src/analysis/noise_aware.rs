@@ -193,12 +193,14 @@ pub fn quantile(v: &mut [f64], q: f64) -> f64 {
     v[i] + f * (v[(i + 1).min(v.len() - 1)] - v[i])
 }
 
-/// Runs the noise-aware test on paired weights (see the module documentation).
+/// Runs the noise-aware test on paired weights (see the module documentation); `progress` is
+/// called after each candidate.
 pub fn test(
     w0: &[f64],
     w1: &[f64],
     pots: &[Potential],
     opts: &NoiseAwareOptions,
+    progress: &dyn Fn(),
 ) -> NoiseAwareReport {
     let true_w0 = opts.noise.deconvolve(w0);
     let candidates: Vec<CandidateNull> = pots
@@ -225,6 +227,7 @@ pub fn test(
             let below = null.iter().filter(|v| **v <= obs).count();
             let tail = |k: usize| (1 + k) as f64 / (1 + null.len()) as f64;
             let p_value = (2.0 * tail(above.min(below))).min(1.0);
+            progress();
             CandidateNull {
                 label,
                 delta_cdf: Some(obs),
@@ -386,7 +389,7 @@ mod tests {
         let (mut kept, mut rejected) = (0, 0);
         for seed in 0..6 {
             let (a, b) = study(Potential::NegEntropy, 2000, 0.3, small, seed);
-            let r = test(&a, &b, &pots, &opts);
+            let r = test(&a, &b, &pots, &opts, &|| {});
             kept += !r.candidates[0].rejected as usize;
             rejected += r.candidates[1].rejected as usize;
         }
@@ -405,6 +408,7 @@ mod tests {
                 noise: loud,
                 ..opts
             },
+            &|| {},
         );
         assert!(
             r.verdict.iter().any(|v| v.contains("noise alone accounts")),
