@@ -95,6 +95,15 @@ struct GeometryArgs {
     /// learning in between (e.g. two images minutes apart), by maximum likelihood.
     #[arg(long, requires = "weights")]
     noise_from: Option<String>,
+    /// Also rank the candidates for each tensor separately (two .safetensors files): a table
+    /// and per_tensor.png, one row per tensor.
+    #[arg(long)]
+    per_tensor: bool,
+    /// How the tensors of two .safetensors files are pooled: their raw dual changes, or each
+    /// tensor's divided by its sd under each candidate first (tensors whose changes differ in
+    /// scale then weigh alike).
+    #[arg(long, value_parser = ["raw", "standardised"], default_value = "raw")]
+    pool: String,
     /// Simulated data sets per candidate for the noise-aware test.
     #[arg(long, default_value_t = 200)]
     noise_reps: usize,
@@ -692,6 +701,19 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     if a.centred {
         opts.centring = geoplast::analysis::delta_cdf::Centring::Centred;
     }
+    let standardised = a.pool == "standardised";
+    if (a.per_tensor || standardised) && p.tensors.is_empty() {
+        bail!(
+            "--per-tensor and --pool standardised work on named tensors: give two .safetensors \
+             files with --before/--after"
+        );
+    }
+    let per_tensor = a.per_tensor.then(|| {
+        geoplast::analysis::per_tensor::per_tensor(&p.before, &p.after, &p.tensors, &opts)
+    });
+    let pooled = standardised.then(|| {
+        geoplast::analysis::per_tensor::pooled_standardised(&p.before, &p.after, &p.tensors, &opts)
+    });
     let mut notes = p.notes.clone();
     let noise = match (&a.measurement_noise, &a.noise_from) {
         (Some(n), _) => Some(*n),
@@ -750,8 +772,24 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
             why.join("; ")
         );
     }
-    let json_value =
-        serde_json::json!({ "input": notes, "report": report, "noise_aware": noise_report });
+    let json_value = serde_json::json!({
+        "input": notes, "report": report, "noise_aware": noise_report,
+        "per_tensor": per_tensor, "pooled_standardised": pooled,
+    });
+    let tensor_md = per_tensor.as_ref().map(|t| {
+        format!(
+            "Per tensor:\n\n{}",
+            geoplast::report::geometry::per_tensor_table(t)
+        )
+    });
+    let pooled_md = pooled.as_ref().map(|pl| {
+        let floor = pl
+            .first()
+            .and_then(|b| report.candidates.iter().find(|c| c.label == b.label))
+            .map_or((f64::NAN, f64::NAN), |c| (c.null_mean, c.null_sd));
+        geoplast::report::geometry::pooled_table(pl, floor)
+    });
+    let extra_md: Vec<&String> = [&tensor_md, &pooled_md].into_iter().flatten().collect();
     let noise_md = noise_report
         .as_ref()
         .map(geoplast::analysis::noise_aware::markdown);
@@ -778,6 +816,16 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
+        if let Some(t) = &per_tensor {
+            geoplast::report::geometry::per_tensor_plot(t, dir)?;
+        }
+        let mut md = md;
+        for e in &extra_md {
+            md += &format!("\n{e}");
+        }
+        if per_tensor.is_some() {
+            md += "\n![per tensor](per_tensor.png)\n";
+        }
         let md = match (&noise_md, &noise_report) {
             (Some(t), Some(r)) => {
                 geoplast::report::geometry::noise_plot(r, dir)?;
@@ -796,6 +844,9 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
         outln!("\n{table}")?;
         for l in &lines {
             outln!("{l}")?;
+        }
+        for e in &extra_md {
+            outln!("\n{e}")?;
         }
         if let Some(t) = &noise_md {
             outln!("\n{t}")?;

@@ -12,6 +12,7 @@ pub mod noise_aware;
 pub mod normal;
 pub mod order_stats;
 pub mod paired;
+pub mod per_tensor;
 pub mod power;
 pub mod unpaired;
 pub mod weight_stats;

@@ -71,6 +71,9 @@ pub struct Pairs {
     pub before: Vec<f64>,
     #[serde(skip)]
     pub after: Vec<f64>,
+    /// Named tensors (safetensors input): each one's range in `before` and `after`.
+    #[serde(skip)]
+    pub tensors: Vec<(String, std::ops::Range<usize>)>,
     /// What was read and what was dropped, in sentences.
     pub notes: Vec<String>,
 }
@@ -217,12 +220,26 @@ pub fn from_before_after(
 ) -> Result<Pairs> {
     let mut p = read_before_after(before, after, include, exclude, missing)?;
     if normalize {
+        // Per tensor for safetensors (tensors of one model differ in scale), else per file.
+        let parts: Vec<std::ops::Range<usize>> = if p.tensors.is_empty() {
+            std::iter::once(0..p.before.len()).collect()
+        } else {
+            p.tensors.iter().map(|t| t.1.clone()).collect()
+        };
         for w in [&mut p.before, &mut p.after] {
-            let m = median_positive(w.iter());
-            w.iter_mut().for_each(|v| *v /= m);
+            for r in &parts {
+                let m = median_positive(w[r.clone()].iter());
+                w[r.clone()].iter_mut().for_each(|v| *v /= m);
+            }
         }
-        p.notes
-            .push("each file divided by its median positive value (--normalize median)".into());
+        p.notes.push(format!(
+            "each {} divided by its median positive value (--normalize median)",
+            if p.tensors.is_empty() {
+                "file"
+            } else {
+                "tensor of each file"
+            }
+        ));
     }
     Ok(p)
 }
@@ -257,11 +274,12 @@ fn read_before_after(
             used,
             unpaired,
         } = read_safetensors_pair(before, after, include, exclude)?;
+        let names: Vec<&str> = used.iter().map(|u| u.0.as_str()).collect();
         let mut notes = vec![format!(
             "paired {} tensors by name ({} weights): {}",
             used.len(),
             w0.len(),
-            used.join(", ")
+            names.join(", ")
         )];
         if !unpaired.is_empty() {
             notes.push(format!(
@@ -273,6 +291,7 @@ fn read_before_after(
         return Ok(Pairs {
             before: w0,
             after: w1,
+            tensors: used,
             notes,
         });
     }
@@ -313,6 +332,7 @@ fn read_before_after(
     Ok(Pairs {
         before: w0,
         after: w1,
+        tensors: vec![],
         notes,
     })
 }

@@ -497,8 +497,8 @@ pub fn parse_safetensors(b: &[u8]) -> std::result::Result<Vec<NamedTensor>, Stri
 pub struct TensorPairs {
     pub before: Vec<f64>,
     pub after: Vec<f64>,
-    /// Names of the tensors used, in order.
-    pub used: Vec<String>,
+    /// Names of the tensors used, in order, with their ranges in `before` and `after`.
+    pub used: Vec<(String, std::ops::Range<usize>)>,
     /// Selected names present in only one of the files.
     pub unpaired: Vec<String>,
 }
@@ -526,9 +526,10 @@ pub fn read_safetensors_pair(
     for (name, shape, v0) in sorted.iter().filter(|t| selected(&t.0)) {
         match t1.iter().find(|t| &t.0 == name) {
             Some((_, s1, v1)) if s1 == shape => {
+                let start = w0.len();
                 w0.extend_from_slice(v0);
                 w1.extend_from_slice(v1);
-                used.push(name.clone());
+                used.push((name.clone(), start..w0.len()));
             }
             Some((_, s1, _)) => {
                 return Err(Error::data(

@@ -330,3 +330,113 @@ pub fn power_plot(r: &crate::analysis::power::PowerReport, dir: &Path) -> Result
     )?;
     Ok(())
 }
+
+/// One row per tensor: its best candidate, the ΔCDF of NE and p2, the floor, and the candidates
+/// that cannot be told apart from its best.
+pub fn per_tensor_table(reports: &[crate::analysis::per_tensor::TensorReport]) -> String {
+    let mut s = String::from(
+        "| tensor | pairs | best | ΔCDF best | NE | p2 | noise floor | cannot be told apart from the best |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for t in reports {
+        let r = &t.report;
+        let get = |l: &str| r.candidates.iter().find(|c| c.label == l);
+        let best = get(&r.best);
+        let close: Vec<&str> = r
+            .candidates
+            .iter()
+            .filter(|c| c.indistinguishable_from_best)
+            .map(|c| c.label.as_str())
+            .collect();
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            t.name,
+            r.n_pairs,
+            r.best,
+            fmt(best.and_then(|c| c.delta_cdf)),
+            fmt(get("NE").and_then(|c| c.delta_cdf)),
+            fmt(get("p2").and_then(|c| c.delta_cdf)),
+            best.map_or("—".into(), |c| format!(
+                "{:.4} ± {:.4}",
+                c.null_mean, c.null_sd
+            )),
+            close.join(", ")
+        );
+    }
+    s
+}
+
+/// `per_tensor.{png,svg}`: ΔCDF over p for each tensor, one row per tensor.
+pub fn per_tensor_plot(
+    reports: &[crate::analysis::per_tensor::TensorReport],
+    dir: &Path,
+) -> Result<()> {
+    let panels = reports
+        .iter()
+        .map(|t| {
+            let mut pts: Vec<(f64, f64, f64)> = t
+                .report
+                .candidates
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        p_axis(&c.label)?,
+                        c.delta_cdf?,
+                        c.null_mean + 2.0 * c.null_sd,
+                    ))
+                })
+                .collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+            Panel {
+                title: format!(
+                    "{} ({} pairs): best {}",
+                    t.name, t.report.n_pairs, t.report.best
+                ),
+                x_label: "p (p-norm potential; NE at p = 1)".into(),
+                y_label: "ΔCDF".into(),
+                kind: PanelKind::Lines(vec![
+                    Series {
+                        name: "ΔCDF".into(),
+                        x: xs.clone(),
+                        y: pts.iter().map(|p| p.1).collect(),
+                    },
+                    Series {
+                        name: "noise floor + 2 sd".into(),
+                        x: xs,
+                        y: pts.iter().map(|p| p.2).collect(),
+                    },
+                ]),
+            }
+        })
+        .collect();
+    plot::save(
+        &Figure {
+            title: "Geometry test per tensor".into(),
+            cols: 1,
+            panels,
+        },
+        &dir.join("per_tensor"),
+    )?;
+    Ok(())
+}
+
+/// The ranking of the pool of per-tensor standardised dual changes.
+pub fn pooled_table(pooled: &[crate::analysis::per_tensor::Pooled], floor: (f64, f64)) -> String {
+    let mut s = format!(
+        "Pooled after dividing each tensor's dual change by its sd under each candidate (noise floor \
+         {:.4} ± {:.4}):\n\n| rank | potential | ΔCDF | pairs |\n|---|---|---|---|\n",
+        floor.0, floor.1
+    );
+    for (i, c) in pooled.iter().enumerate() {
+        s += &match (&c.excluded, c.delta_cdf) {
+            (None, Some(d)) => format!("| {} | {} | {d:.4} | {} |\n", i + 1, c.label, c.n),
+            (why, _) => format!(
+                "| — | {} | — | excluded: {} |\n",
+                c.label,
+                why.clone().unwrap_or_default()
+            ),
+        };
+    }
+    s
+}
