@@ -185,6 +185,10 @@ struct SweepArgs {
     /// instead of running.
     #[arg(long, conflicts_with = "index")]
     emit_slurm: bool,
+    /// A scheduler option for --emit-slurm, KEY=VALUE (repeatable; overrides the sweep file's
+    /// [slurm] table): partition, account, time, mem, cpus_per_task, gres, throttle.
+    #[arg(long, requires = "emit_slurm")]
+    slurm: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -564,17 +568,33 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         };
         let dir = out.join("slurm");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let script = slurm::script(&sweep.name, &paths, runs.len(), a.threads_per_run);
+        let mut options = sweep.slurm.clone();
+        for kv in &a.slurm {
+            options.set(kv).map_err(anyhow::Error::msg)?;
+        }
+        let script = slurm::script(&sweep.name, &paths, runs.len(), a.threads_per_run, &options);
         let commands: String = runs
             .iter()
             .map(|r| slurm::command(&paths, a.threads_per_run, &r.index.to_string()) + "\n")
             .collect();
         std::fs::write(dir.join("sweep.sbatch"), script)?;
+        std::fs::write(
+            dir.join("summary.sbatch"),
+            slurm::summary_script(&sweep.name, &paths, &options),
+        )?;
+        let submit = dir.join("submit.sh");
+        std::fs::write(&submit, slurm::submit_script())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&submit, std::fs::Permissions::from_mode(0o755))?;
+        }
         std::fs::write(dir.join("commands.txt"), commands)?;
         outln!(
-            "{} runs; submit with `sbatch {}` (one array task per run; commands.txt has each task's command)",
+            "{} runs; submit with `bash {}` (a job array, one task per run, then a summary job \
+             that runs once every task succeeded; commands.txt has each task's command)",
             runs.len(),
-            dir.join("sweep.sbatch").display()
+            submit.display()
         )?;
         return Ok(());
     }
@@ -600,6 +620,12 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         })?],
         None => runs.clone(),
     };
+    if let [r] = &selected[..]
+        && a.index.is_some()
+    {
+        // What a SLURM task's log shows first: which run it is.
+        outln!("run {}: {}", r.index, r.name)?;
+    }
     let mut failed = Vec::new();
     if !a.summary_only {
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

@@ -11,35 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::geoplast;
-
-const SWEEP: &str = r#"
-[base]
-seed = 1
-epochs = 3
-batch_size = 50
-[base.data]
-kind = "r_of_k"
-task = { n = 60, k = 6, r = 3, n_train = 400, n_val = 50, n_test = 200 }
-[base.model]
-kind = "mlp"
-init = { kind = "constant", value = 0.1 }
-bias = { fixed = -3.0 }
-[base.optimizer]
-lr = 0.1
-
-[grid]
-seed = [1, 2]
-
-[[variant]]
-name = "gd"
-grid = { "optimizer.lr" = [0.1, 1e38] }   # the second overflows: a diverged run
-
-[[variant]]
-name = "eg"
-"optimizer.potential" = { kind = "negentropy" }
-grid = { "optimizer.lr" = [0.3, 1.0] }
-"#;
+use common::{SWEEP, geoplast};
 
 #[test]
 fn expansion_crosses_variants_with_their_grids() {

@@ -171,6 +171,7 @@ pub fn selection(p: &Protocol) -> Sweep {
                 variant(name, o, &lrs)
             })
             .collect(),
+        slurm: Default::default(),
     }
 }
 
@@ -194,6 +195,7 @@ pub fn final_sweep(p: &Protocol, lrs: &[f64]) -> Sweep {
             .zip(lrs)
             .map(|(&(name, _, _, _, o), &lr)| variant(name, o, &[lr]))
             .collect(),
+        slurm: Default::default(),
     }
 }
 

@@ -83,6 +83,8 @@ pub struct Sweep {
     pub grid: Vec<Axis>,
     /// Empty: one unnamed variant.
     pub variants: Vec<Variant>,
+    /// `[slurm]`: scheduler options of `--emit-slurm`.
+    pub slurm: slurm::Options,
 }
 
 /// One expanded run.
@@ -203,8 +205,11 @@ impl Sweep {
             grid: toml::Table,
             #[serde(default)]
             variant: Vec<toml::Table>,
+            #[serde(default)]
+            slurm: slurm::Options,
         }
         let f: File = crate::io::config::parse(text, origin)?;
+        f.slurm.validate().map_err(|m| config_err(origin, m))?;
         let base = match f.base {
             toml::Value::Table(t) => t,
             toml::Value::String(p) => {
@@ -269,6 +274,7 @@ impl Sweep {
             group_by,
             grid: axes(&f.grid, origin)?,
             variants,
+            slurm: f.slurm,
         })
     }
 

@@ -87,3 +87,32 @@ pub fn idx_file(ty: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     b.extend_from_slice(data);
     b
 }
+
+/// A sweep of 8 tiny r-of-k runs (2 variants × 2 rates × 2 seeds); GD's second rate diverges.
+pub const SWEEP: &str = r#"
+[base]
+seed = 1
+epochs = 3
+batch_size = 50
+[base.data]
+kind = "r_of_k"
+task = { n = 60, k = 6, r = 3, n_train = 400, n_val = 50, n_test = 200 }
+[base.model]
+kind = "mlp"
+init = { kind = "constant", value = 0.1 }
+bias = { fixed = -3.0 }
+[base.optimizer]
+lr = 0.1
+
+[grid]
+seed = [1, 2]
+
+[[variant]]
+name = "gd"
+grid = { "optimizer.lr" = [0.1, 1e38] }   # the second overflows: a diverged run
+
+[[variant]]
+name = "eg"
+"optimizer.potential" = { kind = "negentropy" }
+grid = { "optimizer.lr" = [0.3, 1.0] }
+"#;
