@@ -469,11 +469,11 @@ pub fn parse_safetensors(b: &[u8]) -> std::result::Result<Vec<NamedTensor>, Stri
                     .collect(),
                 Dtype::BF16 => d
                     .chunks_exact(2)
-                    .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64)
+                    .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
                     .collect(),
                 Dtype::F16 => d
                     .chunks_exact(2)
-                    .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
+                    .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
                     .collect(),
                 other => {
                     return Err(format!(
@@ -562,23 +562,6 @@ pub fn read_safetensors_pair(
     })
 }
 
-fn f16_to_f64(h: u16) -> f64 {
-    let s = if h >> 15 == 1 { -1.0 } else { 1.0 };
-    let e = ((h >> 10) & 0x1f) as i32;
-    let m = (h & 0x3ff) as f64;
-    s * match e {
-        0 => m * 2f64.powi(-24),
-        31 => {
-            if m == 0.0 {
-                f64::INFINITY
-            } else {
-                f64::NAN
-            }
-        }
-        _ => (1.0 + m / 1024.0) * 2f64.powi(e - 15),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,9 +637,18 @@ mod tests {
     }
 
     #[test]
-    fn f16_values() {
-        assert_eq!(f16_to_f64(0x3c00), 1.0);
-        assert_eq!(f16_to_f64(0xc000), -2.0);
-        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+    fn half_precision_tensors_decode() {
+        use safetensors::tensor::TensorView;
+        let bytes = |h: &[u16]| -> Vec<u8> { h.iter().flat_map(|v| v.to_le_bytes()).collect() };
+        let (f16, bf16) = (bytes(&[0x3c00, 0xc000, 0x0001]), bytes(&[0x3f80, 0xc000]));
+        let views = vec![
+            ("h", TensorView::new(Dtype::F16, vec![3], &f16).unwrap()),
+            ("b", TensorView::new(Dtype::BF16, vec![2], &bf16).unwrap()),
+        ];
+        let file = safetensors::serialize(views, None).unwrap();
+        let t = parse_safetensors(&file).unwrap();
+        let get = |n: &str| t.iter().find(|x| x.0 == n).unwrap().2.clone();
+        assert_eq!(get("h"), vec![1.0, -2.0, 2f64.powi(-24)]);
+        assert_eq!(get("b"), vec![1.0, -2.0]);
     }
 }
