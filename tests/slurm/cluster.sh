@@ -25,6 +25,8 @@ command -v slurmctld >/dev/null && command -v munged >/dev/null || {
   echo "slurm-wlm and munge are not installed (apt-get install slurm-wlm munge)" >&2
   exit 3
 }
+# munged runs as its own user and must reach its folder (mktemp -d makes it root-only).
+chmod 755 "$state"
 mkdir -p "$state"/{spool,ctld,log,run,munge}
 chown munge:munge "$state/munge"
 chmod 700 "$state/munge"
