@@ -713,12 +713,6 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     }
     geoplast::io::pairs::check_magnitudes(&p.before, "weights before")?;
     geoplast::io::pairs::check_magnitudes(&p.after, "weights after")?;
-    if p.before.len() < 3 {
-        bail!(
-            "only {} pairs are left: the geometry test needs at least 3",
-            p.before.len()
-        );
-    }
     let cands = paired::parse_candidates(&a.candidates, &p.before).map_err(anyhow::Error::msg)?;
     let mut opts = paired::PairedOptions::new(cands);
     opts.bootstrap = a.bootstrap;
@@ -785,23 +779,14 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
         pb.finish_and_clear();
         r
     });
-    let report = paired::infer(p.before, p.after, &opts);
-    if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {
-        let why: Vec<String> = report
-            .candidates
-            .iter()
-            .map(|c| format!("{}: {}", c.label, c.excluded.clone().unwrap_or_default()))
-            .collect();
-        bail!(
-            "no candidate potential could be scored on these {} pairs ({})",
-            report.n_pairs,
-            why.join("; ")
-        );
-    }
-    let json_value = serde_json::json!({
-        "input": notes, "report": report, "noise_aware": noise_report,
-        "per_tensor": per_tensor, "pooled_standardised": pooled,
-    });
+    let report = paired::infer_checked(p.before, p.after, &opts).map_err(anyhow::Error::msg)?;
+    let json_value = geoplast::report::geometry::json(
+        &notes,
+        &report,
+        noise_report.as_ref(),
+        per_tensor.as_deref(),
+        pooled.as_deref(),
+    );
     let tensor_md = per_tensor.as_ref().map(|t| {
         format!(
             "Per tensor:\n\n{}",

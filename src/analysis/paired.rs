@@ -520,6 +520,35 @@ fn bootstrap(
     }
 }
 
+/// [`infer`], refusing what cannot be answered: fewer than 3 pairs, or no candidate that can
+/// be scored (the sentence says why for each).
+pub fn infer_checked(
+    w0: Vec<f64>,
+    w1: Vec<f64>,
+    opts: &PairedOptions,
+) -> Result<PairedReport, String> {
+    if w0.len() < 3 {
+        return Err(format!(
+            "only {} pairs are left: the geometry test needs at least 3",
+            w0.len()
+        ));
+    }
+    let report = infer(w0, w1, opts);
+    if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {
+        let why: Vec<String> = report
+            .candidates
+            .iter()
+            .map(|c| format!("{}: {}", c.label, c.excluded.clone().unwrap_or_default()))
+            .collect();
+        return Err(format!(
+            "no candidate potential could be scored on these {} pairs ({})",
+            report.n_pairs,
+            why.join("; ")
+        ));
+    }
+    Ok(report)
+}
+
 /// The most candidate potentials one test scores (each is a pass over the data).
 pub const MAX_CANDIDATES: usize = 1000;
 

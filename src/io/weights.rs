@@ -514,7 +514,18 @@ pub fn read_safetensors_pair(
         let b = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         parse_safetensors(&b).map_err(|m| Error::data(p, m))
     };
-    let (t0, t1) = (read(before)?, read(after)?);
+    pair_tensors(read(before)?, read(after)?, include, exclude, (before, after))
+}
+
+/// Pairs two sets of named tensors by name (`include`/`exclude` globs select them); `files`
+/// name the two sources in errors.
+pub fn pair_tensors(
+    t0: Vec<NamedTensor>,
+    t1: Vec<NamedTensor>,
+    include: &[String],
+    exclude: &[String],
+    (before, after): (&Path, &Path),
+) -> Result<TensorPairs> {
     let (inc, exc) = (
         glob_set(include, "--include")?,
         glob_set(exclude, "--exclude")?,

@@ -11,6 +11,21 @@ fn fmt(v: Option<f64>) -> String {
     v.map_or("—".into(), |x| format!("{x:.4}"))
 }
 
+/// What `geometry --json` prints: the input notes, the report, and the optional views (null
+/// when not asked for). The Python package's `to_dict()` is this value.
+pub fn json(
+    notes: &[String],
+    report: &PairedReport,
+    noise: Option<&crate::analysis::noise_aware::NoiseAwareReport>,
+    per_tensor: Option<&[crate::analysis::per_tensor::TensorReport]>,
+    pooled: Option<&[crate::analysis::per_tensor::Pooled]>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "input": notes, "report": report, "noise_aware": noise,
+        "per_tensor": per_tensor, "pooled_standardised": pooled,
+    })
+}
+
 /// The ranking as a markdown table (also readable in a terminal).
 pub fn table(r: &PairedReport) -> String {
     let mut s = String::from(
