@@ -969,79 +969,18 @@ fn fit_cmd(
     let w = &w[..];
     let dropped = all.len() - w.len();
     geoplast::io::pairs::check_magnitudes(w, "weights")?;
-    let zeros = w.iter().filter(|x| **x == 0.0).count();
     let cands =
         geoplast::analysis::paired::parse_candidates(&candidates, w).map_err(anyhow::Error::msg)?;
-    let mut orthants = Vec::new();
-    for (name, sign) in [("positive", 1.0), ("negative", -1.0)] {
-        let mag: Vec<f64> = w
-            .iter()
-            .filter(|x| **x * sign > 0.0)
-            .map(|x| x.abs())
-            .collect();
-        if mag.len() >= 10 {
-            unpaired::check_spread(&mag).map_err(|m| anyhow::anyhow!("the {name} weights: {m}"))?;
-            let fits = unpaired::fit_all(&mag, &cands);
-            orthants.push((name, mag, fits));
-        }
-    }
-    if orthants.is_empty() {
-        bail!("fewer than 10 nonzero weights of either sign: nothing to fit");
-    }
-    let mut text = format!(
-        "{} weights ({zeros} zeros dropped{}). Final weights alone can exclude a geometry (ΔAIC > 10 against \
-         the best model, a convention) but cannot identify one.\n",
-        w.len(),
-        if missing == geoplast::io::weights::Missing::Drop {
-            format!("; {dropped} missing values dropped")
-        } else {
-            String::new()
-        }
-    );
-    let mut report = serde_json::Map::new();
-    for (name, mag, fits) in &orthants {
-        text += &format!(
-            "\n## {name} weights ({} values{})\n\n",
-            mag.len(),
-            if orthants.len() > 1 {
-                ", magnitudes"
-            } else {
-                ""
-            }
-        );
-        text += "| model | K | log-likelihood | AIC | BIC | KS | ΔAIC | verdict |\n|---|---|---|---|---|---|---|---|\n";
-        let mut sorted = fits.clone();
-        sorted.sort_by(|a, b| a.aic.total_cmp(&b.aic));
-        for f in &sorted {
-            text += &format!(
-                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.4} | {:.1} | {} |\n",
-                f.model,
-                f.components,
-                f.log_likelihood,
-                f.aic,
-                f.bic,
-                f.ks,
-                f.delta_aic,
-                if f.excluded { "excluded" } else { "admissible" }
-            );
-        }
-        let song = unpaired::compare_song(mag);
-        text += &format!(
-            "\nLog-normal fit: μ = {:.3} ± {:.3}, σ² = {:.3} ± {:.3} (ln of the values). Song et al. 2005 (L5 EPSPs in mV): \
-             μ = −0.702, σ² = 0.8752; within 2 SE: μ {}, σ² {}.\n",
-            song["fit"]["mu"].as_f64().unwrap_or(f64::NAN),
-            song["fit"]["mu_se"].as_f64().unwrap_or(f64::NAN),
-            song["fit"]["sigma2"].as_f64().unwrap_or(f64::NAN),
-            song["fit"]["sigma2_se"].as_f64().unwrap_or(f64::NAN),
-            song["mu_within_2se"],
-            song["sigma2_within_2se"]
-        );
-        report.insert(
-            name.to_string(),
-            serde_json::json!({ "n": mag.len(), "fits": fits, "song_2005": song }),
-        );
-    }
-    let value = serde_json::json!({ "zeros_dropped": zeros, "missing_dropped": dropped, "orthants": report });
+    let unpaired::FitReport {
+        orthants,
+        text,
+        value,
+    } = unpaired::fit_report(
+        w,
+        &cands,
+        (missing == geoplast::io::weights::Missing::Drop).then_some(dropped),
+    )
+    .map_err(anyhow::Error::msg)?;
     if let Some(dir) = out {
         use geoplast::report::{Figure, Panel, PanelKind, Series, plot};
         std::fs::create_dir_all(&dir)?;

@@ -280,6 +280,101 @@ pub fn compare_song(w: &[f64]) -> serde_json::Value {
     })
 }
 
+/// The unpaired fit of signed weights, as `geoplast fit` reports it: each orthant with at least
+/// 10 values is fitted on its magnitudes.
+pub struct FitReport {
+    /// (orthant name, magnitudes, fits).
+    pub orthants: Vec<(String, Vec<f64>, Vec<Fit>)>,
+    /// The tables as markdown.
+    pub text: String,
+    /// What `geoplast fit --json` prints (the Python package's `fit()` returns it).
+    pub value: serde_json::Value,
+}
+
+/// Fits `w` (zeros dropped; `missing_dropped` counts values dropped before) per orthant.
+pub fn fit_report(
+    w: &[f64],
+    cands: &[Potential],
+    missing_dropped: Option<usize>,
+) -> Result<FitReport, String> {
+    let zeros = w.iter().filter(|x| **x == 0.0).count();
+    let mut orthants = Vec::new();
+    for (name, sign) in [("positive", 1.0), ("negative", -1.0)] {
+        let mag: Vec<f64> = w
+            .iter()
+            .filter(|x| **x * sign > 0.0)
+            .map(|x| x.abs())
+            .collect();
+        if mag.len() >= 10 {
+            check_spread(&mag).map_err(|m| format!("the {name} weights: {m}"))?;
+            let fits = fit_all(&mag, cands);
+            orthants.push((name.to_string(), mag, fits));
+        }
+    }
+    if orthants.is_empty() {
+        return Err("fewer than 10 nonzero weights of either sign: nothing to fit".into());
+    }
+    let mut text = format!(
+        "{} weights ({zeros} zeros dropped{}). Final weights alone can exclude a geometry (ΔAIC > 10 against \
+         the best model, a convention) but cannot identify one.\n",
+        w.len(),
+        missing_dropped.map_or(String::new(), |d| format!("; {d} missing values dropped"))
+    );
+    let mut report = serde_json::Map::new();
+    for (name, mag, fits) in &orthants {
+        text += &format!(
+            "\n## {name} weights ({} values{})\n\n",
+            mag.len(),
+            if orthants.len() > 1 {
+                ", magnitudes"
+            } else {
+                ""
+            }
+        );
+        text += "| model | K | log-likelihood | AIC | BIC | KS | ΔAIC | verdict |\n|---|---|---|---|---|---|---|---|\n";
+        let mut sorted = fits.clone();
+        sorted.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+        for f in &sorted {
+            text += &format!(
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.4} | {:.1} | {} |\n",
+                f.model,
+                f.components,
+                f.log_likelihood,
+                f.aic,
+                f.bic,
+                f.ks,
+                f.delta_aic,
+                if f.excluded { "excluded" } else { "admissible" }
+            );
+        }
+        let song = compare_song(mag);
+        text += &format!(
+            "\nLog-normal fit: μ = {:.3} ± {:.3}, σ² = {:.3} ± {:.3} (ln of the values). Song et al. 2005 (L5 EPSPs in mV): \
+             μ = −0.702, σ² = 0.8752; within 2 SE: μ {}, σ² {}.\n",
+            song["fit"]["mu"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["mu_se"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["sigma2"].as_f64().unwrap_or(f64::NAN),
+            song["fit"]["sigma2_se"].as_f64().unwrap_or(f64::NAN),
+            song["mu_within_2se"],
+            song["sigma2_within_2se"]
+        );
+        report.insert(
+            name.to_string(),
+            serde_json::json!({ "n": mag.len(), "fits": fits, "song_2005": song }),
+        );
+    }
+    let value = serde_json::json!({
+        "zeros_dropped": zeros,
+        "missing_dropped": missing_dropped.unwrap_or(0),
+        "orthants": report,
+    });
+    Ok(FitReport {
+        orthants,
+        text,
+        value,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
