@@ -79,6 +79,31 @@ pub struct Pairs {
 }
 
 impl Pairs {
+    /// Divides each tensor (safetensors: tensors of one model differ in scale), else each file,
+    /// of each session by its median positive value (`--normalize median`).
+    pub fn normalize_median(&mut self) {
+        // Per tensor for safetensors (tensors of one model differ in scale), else per file.
+        let parts: Vec<std::ops::Range<usize>> = if self.tensors.is_empty() {
+            std::iter::once(0..self.before.len()).collect()
+        } else {
+            self.tensors.iter().map(|t| t.1.clone()).collect()
+        };
+        for w in [&mut self.before, &mut self.after] {
+            for r in &parts {
+                let m = median_positive(w[r.clone()].iter());
+                w[r.clone()].iter_mut().for_each(|v| *v /= m);
+            }
+        }
+        self.notes.push(format!(
+            "each {} divided by its median positive value (--normalize median)",
+            if self.tensors.is_empty() {
+                "file"
+            } else {
+                "tensor of each file"
+            }
+        ));
+    }
+
     /// Drops every pair with a value ≤ 0 (for data where negatives are measurement noise).
     pub fn drop_nonpositive(&mut self) {
         let n = self.before.len();
@@ -208,6 +233,56 @@ pub fn from_tables(
     Ok(pairs)
 }
 
+/// Pairs from tensors paired by name, with notes on what was used and skipped.
+pub fn from_tensor_pairs(tp: super::weights::TensorPairs) -> Pairs {
+    let names: Vec<&str> = tp.used.iter().map(|u| u.0.as_str()).collect();
+    let mut notes = vec![format!(
+        "paired {} tensors by name ({} weights): {}",
+        tp.used.len(),
+        tp.before.len(),
+        names.join(", ")
+    )];
+    if !tp.unpaired.is_empty() {
+        notes.push(format!(
+            "skipped {} tensors present in only one file: {}",
+            tp.unpaired.len(),
+            tp.unpaired.join(", ")
+        ));
+    }
+    Pairs {
+        before: tp.before,
+        after: tp.after,
+        tensors: tp.used,
+        notes,
+    }
+}
+
+/// Pairs from two vectors of the same synapses (the Python package's arrays): equal lengths and
+/// finite values are required.
+pub fn from_vectors(w0: Vec<f64>, w1: Vec<f64>) -> Result<Pairs> {
+    if w0.len() != w1.len() {
+        return Err(Error::Config(format!(
+            "before has {} weights but after has {}: they must list the same synapses",
+            w0.len(),
+            w1.len()
+        )));
+    }
+    for (what, w) in [("before", &w0), ("after", &w1)] {
+        if let Some(i) = w.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Config(format!(
+                "{what}[{i}] is {}: the geometry test needs finite weights",
+                w[i]
+            )));
+        }
+    }
+    Ok(Pairs {
+        notes: vec![format!("read {} pairs", w0.len())],
+        before: w0,
+        after: w1,
+        tensors: vec![],
+    })
+}
+
 /// Pairs from two files: two `.safetensors` (tensors paired by name, filtered by glob patterns)
 /// or two one-column tables of equal length.
 pub fn from_before_after(
@@ -220,26 +295,7 @@ pub fn from_before_after(
 ) -> Result<Pairs> {
     let mut p = read_before_after(before, after, include, exclude, missing)?;
     if normalize {
-        // Per tensor for safetensors (tensors of one model differ in scale), else per file.
-        let parts: Vec<std::ops::Range<usize>> = if p.tensors.is_empty() {
-            std::iter::once(0..p.before.len()).collect()
-        } else {
-            p.tensors.iter().map(|t| t.1.clone()).collect()
-        };
-        for w in [&mut p.before, &mut p.after] {
-            for r in &parts {
-                let m = median_positive(w[r.clone()].iter());
-                w[r.clone()].iter_mut().for_each(|v| *v /= m);
-            }
-        }
-        p.notes.push(format!(
-            "each {} divided by its median positive value (--normalize median)",
-            if p.tensors.is_empty() {
-                "file"
-            } else {
-                "tensor of each file"
-            }
-        ));
+        p.normalize_median();
     }
     Ok(p)
 }
@@ -268,32 +324,9 @@ fn read_before_after(
         ));
     }
     if is_st(before) {
-        let super::weights::TensorPairs {
-            before: w0,
-            after: w1,
-            used,
-            unpaired,
-        } = read_safetensors_pair(before, after, include, exclude)?;
-        let names: Vec<&str> = used.iter().map(|u| u.0.as_str()).collect();
-        let mut notes = vec![format!(
-            "paired {} tensors by name ({} weights): {}",
-            used.len(),
-            w0.len(),
-            names.join(", ")
-        )];
-        if !unpaired.is_empty() {
-            notes.push(format!(
-                "skipped {} tensors present in only one file: {}",
-                unpaired.len(),
-                unpaired.join(", ")
-            ));
-        }
-        return Ok(Pairs {
-            before: w0,
-            after: w1,
-            tensors: used,
-            notes,
-        });
+        return Ok(from_tensor_pairs(read_safetensors_pair(
+            before, after, include, exclude,
+        )?));
     }
     let read1 = |p: &Path| -> Result<Vec<f64>> {
         let t = read_table(p, missing)?;

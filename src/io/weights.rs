@@ -514,7 +514,13 @@ pub fn read_safetensors_pair(
         let b = std::fs::read(p).map_err(|e| Error::io(p, e))?;
         parse_safetensors(&b).map_err(|m| Error::data(p, m))
     };
-    pair_tensors(read(before)?, read(after)?, include, exclude, (before, after))
+    pair_tensors(
+        read(before)?,
+        read(after)?,
+        include,
+        exclude,
+        (before, after),
+    )
 }
 
 /// Pairs two sets of named tensors by name (`include`/`exclude` globs select them); `files`
