@@ -40,6 +40,7 @@ pub struct NoiseAwareOptions {
 /// One candidate against its own null.
 #[derive(Clone, Debug, Serialize)]
 pub struct CandidateNull {
+    pub potential: Potential,
     pub label: String,
     /// Observed uncentred ΔCDF (None: the candidate could not be scored).
     pub delta_cdf: Option<f64>,
@@ -209,6 +210,7 @@ pub fn test(
             let label = pot.label();
             let Some((obs, stats)) = score(w0.to_vec(), w1.to_vec(), pot) else {
                 return CandidateNull {
+                    potential: pot,
                     label,
                     delta_cdf: None,
                     null_median: f64::NAN,
@@ -229,6 +231,7 @@ pub fn test(
             let p_value = (2.0 * tail(above.min(below))).min(1.0);
             progress();
             CandidateNull {
+                potential: pot,
                 label,
                 delta_cdf: Some(obs),
                 null_median: quantile(&mut null, 0.5),

@@ -115,12 +115,7 @@ pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
         .candidates
         .iter()
         .filter_map(|c| {
-            let x = match c.potential {
-                Potential::PNorm { p } => p,
-                Potential::NegEntropy => 1.0,
-                Potential::Euclidean => 2.0,
-                Potential::Hypentropy { .. } => return None,
-            };
+            let x = p_axis(c.potential)?;
             c.delta_cdf.map(|d| {
                 (
                     x,
@@ -250,10 +245,12 @@ pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
 
 /// Where a candidate sits on the p axis of the plots (negative entropy at its limit p = 1;
 /// hypentropy has no place on it).
-fn p_axis(label: &str) -> Option<f64> {
-    match label {
-        "NE" => Some(1.0),
-        l => l.strip_prefix('p').and_then(|p| p.parse().ok()),
+fn p_axis(pot: Potential) -> Option<f64> {
+    match pot {
+        Potential::PNorm { p } => Some(p),
+        Potential::NegEntropy => Some(1.0),
+        Potential::Euclidean => Some(2.0),
+        Potential::Hypentropy { .. } => None,
     }
 }
 
@@ -264,7 +261,7 @@ pub fn noise_plot(r: &crate::analysis::noise_aware::NoiseAwareReport, dir: &Path
         .iter()
         .filter_map(|c| {
             Some((
-                p_axis(&c.label)?,
+                p_axis(c.potential)?,
                 c.delta_cdf?,
                 c.null_median,
                 c.null_low,
@@ -395,7 +392,7 @@ pub fn per_tensor_plot(
                 .iter()
                 .filter_map(|c| {
                     Some((
-                        p_axis(&c.label)?,
+                        p_axis(c.potential)?,
                         c.delta_cdf?,
                         c.null_mean + 2.0 * c.null_sd,
                     ))
