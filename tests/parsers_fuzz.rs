@@ -236,3 +236,31 @@ fn the_counting_allocator_counts() {
     });
     assert!((3 << 20..4 << 20).contains(&peak), "{peak}");
 }
+
+/// Decoding of valid `.npy` files: C and Fortran order, f8 and f4, a truncated body.
+#[test]
+fn npy_2d_f8_and_1d_f4() {
+    let body: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let t = parse_npy(&npy("<f8", "(3, 2)", &body), Path::new("x.npy")).unwrap();
+    assert_eq!((t.rows, t.cols()), (3, 2));
+    assert_eq!(t.column(1), vec![2.0, 4.0, 6.0]);
+    // The same bytes in Fortran order are the columns one after the other.
+    let mut fortran = npy("<f8", "(3, 2)", &body);
+    let at = fortran.windows(5).position(|w| w == b"False").unwrap();
+    fortran[at..at + 5].copy_from_slice(b"True ");
+    let t = parse_npy(&fortran, Path::new("x.npy")).unwrap();
+    assert_eq!(t.columns, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+    let body: Vec<u8> = [0.5f32, -1.5]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let t = parse_npy(&npy("<f4", "(2,)", &body), Path::new("x.npy")).unwrap();
+    assert_eq!(t.columns, vec![vec![0.5, -1.5]]);
+    let err = parse_npy(&npy("<f8", "(4,)", &body), Path::new("x.npy"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("truncated"), "{err}");
+}

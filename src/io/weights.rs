@@ -583,46 +583,6 @@ pub fn pair_tensors(
 mod tests {
     use super::*;
 
-    fn npy(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
-        let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut b = b"\x93NUMPY\x01\x00".to_vec();
-        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        b.extend_from_slice(h.as_bytes());
-        b.extend_from_slice(body);
-        b
-    }
-
-    #[test]
-    fn npy_2d_f8_and_1d_f4() {
-        let body: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        let t = parse_npy(&npy("<f8", "(3, 2)", &body), Path::new("x.npy")).unwrap();
-        assert_eq!((t.rows, t.cols()), (3, 2));
-        assert_eq!(t.column(1), vec![2.0, 4.0, 6.0]);
-        // The same bytes in Fortran order are the columns one after the other.
-        let mut fortran = npy("<f8", "(3, 2)", &body);
-        let at = fortran.windows(5).position(|w| w == b"False").unwrap();
-        fortran[at..at + 5].copy_from_slice(b"True ");
-        let t = parse_npy(&fortran, Path::new("x.npy")).unwrap();
-        assert_eq!(t.columns, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
-        let body: Vec<u8> = [0.5f32, -1.5]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        let t = parse_npy(&npy("<f4", "(2,)", &body), Path::new("x.npy")).unwrap();
-        assert_eq!(t.columns, vec![vec![0.5, -1.5]]);
-        let err = parse_npy(&npy("<f8", "(4,)", &body), Path::new("x.npy"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("truncated"), "{err}");
-    }
-
     #[test]
     fn csv_with_and_without_header() {
         let t = parse_csv("before,after\n1,2\n3,4\n", Path::new("x.csv")).unwrap();
