@@ -1025,7 +1025,7 @@ fn fit_cmd(
                         .iter()
                         .find(|c| c.label() == f.model)
                         .copied()
-                        .unwrap_or(geoplast::geometry::Potential::PNorm { p: 2.0 });
+                        .unwrap_or(geoplast::geometry::Potential::Euclidean);
                     let dens = |v: f64| {
                         let x = v.exp();
                         let u = pot.mirror(x);

@@ -5,9 +5,8 @@
 //! vectorised pass (p-norms use `|w|^(p−1) = exp((p−1)·ln|w|)`). Chunk statistics are merged in
 //! chunk order, so the numbers do not depend on the thread count.
 
-use crate::geometry::Potential;
+use crate::geometry::{MirrorMap, PNorm, Potential};
 use crate::kernels::exp::exp_f64;
-use crate::kernels::log::asinh_f64;
 use rayon::prelude::*;
 
 const CHUNK: usize = 1 << 15;
@@ -101,43 +100,6 @@ impl Acc {
     }
 }
 
-#[inline(always)]
-fn sign(w: f64) -> f64 {
-    if w > 0.0 {
-        1.0
-    } else if w < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
-
-/// Calls `$body` with `$psi` bound to the mirror map `(w, ln|w|) → ψ(w)` of `$pot`, one
-/// monomorphised copy per potential so the loop inside vectorises.
-macro_rules! with_psi {
-    ($pot:expr, |$psi:ident| $body:expr) => {
-        match $pot {
-            Potential::Euclidean => {
-                let $psi = |w: f64, _l: f64| w;
-                $body
-            }
-            Potential::PNorm { p } => {
-                let $psi = move |w: f64, l: f64| sign(w) * exp_f64((p - 1.0) * l);
-                $body
-            }
-            Potential::NegEntropy => {
-                let $psi = |w: f64, l: f64| sign(w) * (l + 1.0);
-                $body
-            }
-            Potential::Hypentropy { beta } => {
-                let inv = 1.0 / beta;
-                let $psi = move |w: f64, _l: f64| asinh_f64(w * inv);
-                $body
-            }
-        }
-    };
-}
-
 /// Δ for every pair and its statistics. Under negative entropy only the pairs where it is
 /// defined count (nonzero weights of the same sign, or any nonzero pair with
 /// `ne_across_signs`; see [`chunk_pass`]); the others are dropped, or kept as NaN when
@@ -149,7 +111,7 @@ pub fn dual_change_aligned(
 ) -> (Vec<f64>, DualStats) {
     let n = data.len();
     let mut delta = vec![0.0; n];
-    let ne = pot == Potential::NegEntropy;
+    let same_sign = pot.same_sign_only();
     let partial: Vec<Acc> = delta
         .par_chunks_mut(CHUNK)
         .enumerate()
@@ -161,7 +123,7 @@ pub fn dual_change_aligned(
         })
         .collect();
     let acc = partial.into_iter().fold(Acc::default(), Acc::merge);
-    if ne && !keep_positions {
+    if same_sign && !keep_positions {
         delta.retain(|v| !v.is_nan());
     }
     let stats = finish(acc);
@@ -181,23 +143,24 @@ const L: usize = 8;
 /// `psi0_sq` (0 there): a pure map, which vectorises; the sums come after, in lanes.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn chunk_pass(
+fn chunk_pass<M: MirrorMap>(
     w0: &[f64],
     w1: &[f64],
     l0: &[f64],
     l1: &[f64],
     out: &mut [f64],
     psi0_sq: &mut [f64],
-    (ne, across): (bool, bool),
-    psi: impl Fn(f64, f64) -> f64,
+    across: bool,
+    m: M,
 ) {
+    let same_sign = m.same_sign_only();
     let n = out.len();
     let (w0, w1, l0, l1, psi0_sq) = (&w0[..n], &w1[..n], &l0[..n], &l1[..n], &mut psi0_sq[..n]);
     for k in 0..n {
-        let p0 = psi(w0[k], l0[k]);
-        let p1 = psi(w1[k], l1[k]);
+        let p0 = m.mirror_cached(w0[k], l0[k]);
+        let p1 = m.mirror_cached(w1[k], l1[k]);
         let prod = w0[k] * w1[k];
-        let valid = !ne || prod > 0.0 || (across && prod != 0.0);
+        let valid = !same_sign || prod > 0.0 || (across && prod != 0.0);
         out[k] = if valid { p1 - p0 } else { f64::NAN };
         psi0_sq[k] = if valid { p0 * p0 } else { 0.0 };
     }
@@ -217,9 +180,9 @@ fn fill_delta(
         &data.l0[r.clone()],
         &data.l1[r],
     );
-    let flags = (pot == Potential::NegEntropy, data.ne_across_signs);
-    with_psi!(pot, |psi| crate::dispatch!(chunk_pass(
-        w0, w1, l0, l1, out, psi0_sq, flags, psi
+    let across = data.ne_across_signs;
+    crate::with_potential!(pot, |m| crate::dispatch!(chunk_pass(
+        w0, w1, l0, l1, out, psi0_sq, across, m
     )));
 }
 
@@ -306,8 +269,8 @@ fn fill_delta_pnorm(
             }
         }
         for k in 0..n {
-            let p0 = sign(w0[k]) * a0[k];
-            out[k] = sign(w1[k]) * a1[k] - p0;
+            let p0 = PNorm::mirror_from_power(w0[k], a0[k]);
+            out[k] = PNorm::mirror_from_power(w1[k], a1[k]) - p0;
             psi0_sq[k] = p0 * p0;
         }
     });
@@ -322,8 +285,13 @@ fn fill_delta_cached(
     psi0_sq: &mut [f64],
     c: &mut PowerCache,
 ) {
-    match pot {
+    match pot.canonical() {
         Potential::PNorm { p } => fill_delta_pnorm(data, p, r, out, psi0_sq, c),
+        // A grid of p passes through p = 2 (Euclidean) inside the cache, so that the grid's next
+        // p still costs one multiply per weight.
+        Potential::Euclidean if c.a0.len() == out.len() && c.p > 1.0 && c.p < 2.0 => {
+            fill_delta_pnorm(data, 2.0, r, out, psi0_sq, c)
+        }
         _ => fill_delta(data, pot, r, out, psi0_sq),
     }
 }
@@ -635,7 +603,7 @@ mod moment_merge_tests {
             .collect();
         let data = Prepared::new(w0, w1);
         let grid: Vec<Potential> = (11..=30)
-            .map(|k| Potential::PNorm { p: k as f64 / 10.0 })
+            .map(|k| Potential::pnorm(k as f64 / 10.0))
             .collect();
         let together = score_all(&data, &grid);
         for (pot, t) in grid.iter().zip(&together) {

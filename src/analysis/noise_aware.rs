@@ -378,7 +378,7 @@ mod tests {
     /// noise is small, and with noise far above the change nothing is rejected.
     #[test]
     fn keeps_the_truth_and_rejects_a_wrong_geometry() {
-        let pots = [Potential::NegEntropy, Potential::PNorm { p: 2.0 }];
+        let pots = [Potential::NegEntropy, Potential::Euclidean];
         let small = MeasurementNoise {
             add: 0.002,
             mult: 0.05,

@@ -55,7 +55,7 @@ impl PairedOptions {
 /// 0.01, 0.1, 1, 10 and 100 times the median |w_before| (β matters only relative to |w|).
 pub fn default_candidates(w0: &[f64]) -> Vec<Potential> {
     let mut c = vec![Potential::NegEntropy];
-    c.extend((11..=30).map(|k| Potential::PNorm { p: k as f64 / 10.0 }));
+    c.extend((11..=30).map(|k| Potential::pnorm(k as f64 / 10.0)));
     let scale = median_abs(w0);
     if scale > 0.0 {
         c.extend(
@@ -386,13 +386,10 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
         }
     }
     // The Euclidean candidate's diagnostics too, for comparison, when it is not the best.
-    if let Some(r) = results.iter().find(|r| {
-        r.delta_cdf.is_some()
-            && matches!(
-                r.potential,
-                Potential::PNorm { p: 2.0 } | Potential::Euclidean
-            )
-    }) && best_idx.is_some_and(|b| results[b].label != r.label)
+    if let Some(r) = results
+        .iter()
+        .find(|r| r.delta_cdf.is_some() && r.potential == Potential::Euclidean)
+        && best_idx.is_some_and(|b| results[b].label != r.label)
     {
         diagnostics.push(diagnostic(
             &r.label,
@@ -570,7 +567,7 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
             _ if item.starts_with('p') => {
                 let parts: Vec<&str> = item[1..].split(':').collect();
                 match parts[..] {
-                    [p] => out.push(Potential::PNorm { p: num(p)? }),
+                    [p] => out.push(Potential::pnorm(num(p)?)),
                     [a, b, step] => {
                         let (a, b, step) = (num(a)?, num(b)?, num(step)?);
                         if !(step > 0.0 && step.is_finite()) {
@@ -592,8 +589,8 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
                             ));
                         }
                         let k = count.floor() as usize;
-                        out.extend((0..=k).map(|i| Potential::PNorm {
-                            p: ((a + i as f64 * step) * 1e6).round() / 1e6,
+                        out.extend((0..=k).map(|i| {
+                            Potential::pnorm(((a + i as f64 * step) * 1e6).round() / 1e6)
                         }));
                     }
                     _ => return Err(format!("candidate {item:?}: write pP or pA:B:STEP")),
@@ -609,6 +606,14 @@ pub fn parse_candidates(spec: &str, w0: &[f64]) -> Result<Vec<Potential>, String
     for p in &out {
         p.validate()?;
     }
+    // `euclid` and `p2` are one geometry: a list naming both scores it once.
+    let mut unique: Vec<Potential> = Vec::with_capacity(out.len());
+    for p in out {
+        if !unique.contains(&p) {
+            unique.push(p);
+        }
+    }
+    let out = unique;
     if out.len() > MAX_CANDIDATES {
         return Err(format!(
             "{} candidate potentials given, more than the {MAX_CANDIDATES} allowed",

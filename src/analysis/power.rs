@@ -304,7 +304,7 @@ mod tests {
     fn design() -> Design {
         Design {
             truth: Potential::NegEntropy,
-            alternatives: vec![Potential::PNorm { p: 2.0 }],
+            alternatives: vec![Potential::Euclidean],
             init: InitDist::LogNormal {
                 mu: -1.0,
                 sigma: 0.7,

@@ -399,7 +399,7 @@ mod tests {
             &[
                 Potential::NegEntropy,
                 Potential::PNorm { p: 1.5 },
-                Potential::PNorm { p: 2.0 },
+                Potential::Euclidean,
             ],
         );
         let get = |m: &str, k: usize| {
@@ -471,10 +471,7 @@ mod em_tests {
     fn several_starts_escape_the_merged_solution() {
         for seed in [1, 2] {
             let w = sample(3000, seed);
-            let u: Vec<f64> = w
-                .iter()
-                .map(|&x| Potential::PNorm { p: 2.0 }.mirror(x))
-                .collect();
+            let u: Vec<f64> = w.iter().map(|&x| Potential::Euclidean.mirror(x)).collect();
             let one = em(&u, 1, true).3;
             let quartiles = em_from(&u, 2, true, &STARTS[..1]).3;
             let best = em(&u, 2, true).3;

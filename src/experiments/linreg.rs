@@ -206,7 +206,7 @@ pub fn reference(pot: Potential, pc: f64, rule: f64, d: usize) -> Option<(f64, O
             ],
         ),
         (
-            Potential::PNorm { p: 2.0 },
+            Potential::Euclidean,
             2.0,
             0.5,
             [
@@ -217,7 +217,7 @@ pub fn reference(pot: Potential, pc: f64, rule: f64, d: usize) -> Option<(f64, O
             ],
         ),
         (
-            Potential::PNorm { p: 2.0 },
+            Potential::Euclidean,
             2.0,
             0.75,
             [
@@ -256,7 +256,7 @@ pub fn reference(pot: Potential, pc: f64, rule: f64, d: usize) -> Option<(f64, O
             [(0.112, None), (0.047, None), (0.028, None), (0.019, None)],
         ),
         (
-            Potential::PNorm { p: 2.0 },
+            Potential::Euclidean,
             1.0,
             0.5,
             [(0.097, None), (0.043, None), (0.029, None), (0.018, None)],
@@ -320,14 +320,14 @@ pub fn wrong_potential(seeds: u64) -> Vec<CrossRow> {
     let analysis: Vec<Potential> = [
         Potential::NegEntropy,
         Potential::PNorm { p: 1.5 },
-        Potential::PNorm { p: 2.0 },
+        Potential::Euclidean,
         Potential::PNorm { p: 2.5 },
         Potential::PNorm { p: 3.0 },
     ]
     .to_vec();
     [
         Potential::NegEntropy,
-        Potential::PNorm { p: 2.0 },
+        Potential::Euclidean,
         Potential::PNorm { p: 3.0 },
     ]
     .iter()
@@ -369,7 +369,7 @@ pub const WRONG_REFERENCE: [[f64; 5]; 3] = [
 pub fn e5_settings() -> Vec<(Potential, f64, f64)> {
     let pots = [
         Potential::NegEntropy,
-        Potential::PNorm { p: 2.0 },
+        Potential::Euclidean,
         Potential::PNorm { p: 3.0 },
     ];
     let mut s: Vec<(Potential, f64, f64)> = pots
@@ -450,7 +450,7 @@ mod tests {
         let data = draw(60, 7, 2.0, 1, "test");
         for pot in [
             Potential::NegEntropy,
-            Potential::PNorm { p: 2.0 },
+            Potential::Euclidean,
             Potential::PNorm { p: 3.0 },
         ] {
             let (lr, _, loss) = search(60, 7, 2.0, pot);

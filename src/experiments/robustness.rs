@@ -29,7 +29,7 @@ pub enum InitKind {
 /// The candidates: NE then p = 1.1, …, 3.0.
 pub fn candidates() -> Vec<Potential> {
     let mut c = vec![Potential::NegEntropy];
-    c.extend((11..=30).map(|k| Potential::PNorm { p: k as f64 / 10.0 }));
+    c.extend((11..=30).map(|k| Potential::pnorm(k as f64 / 10.0)));
     c
 }
 
@@ -41,7 +41,7 @@ pub fn reference() -> Vec<Reference> {
     use InitKind::*;
     let (ne, p2, p3) = (
         Potential::NegEntropy,
-        Potential::PNorm { p: 2.0 },
+        Potential::Euclidean,
         Potential::PNorm { p: 3.0 },
     );
     vec![

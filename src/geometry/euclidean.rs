@@ -1,6 +1,7 @@
 //! Euclidean potential f(w) = w²/2: mirror descent is plain gradient descent.
 
 use super::MirrorMap;
+use crate::kernels::Real;
 
 /// φ(w) = ½‖w‖²; ψ is the identity.
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,5 +22,14 @@ impl MirrorMap for Euclidean {
     }
     fn bregman(&self, w: f64, w_prime: f64) -> f64 {
         0.5 * (w - w_prime) * (w - w_prime)
+    }
+    #[inline(always)]
+    fn mirror_cached(&self, w: f64, _ln_abs: f64) -> f64 {
+        w
+    }
+    /// Gradient descent, `w − η·d`.
+    #[inline(always)]
+    fn step<T: Real>(&self, w: T, _s: T, d: T, lr: T) -> T {
+        w - lr * d
     }
 }

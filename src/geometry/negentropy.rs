@@ -10,12 +10,26 @@
 //! maps differ by a constant per orthant, so updates and same-sign dual differences agree.
 
 use super::MirrorMap;
+use crate::kernels::Real;
 
 /// φ(w) = Σ|w|ln|w|.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NegEntropy;
 
+impl NegEntropy {
+    /// The unsigned-EG ablation (EG paper Fig S2), `w·exp(−η·d)`: without the sign, negative
+    /// weights move the wrong way. Not a mirror step of any potential.
+    #[inline(always)]
+    pub fn unsigned_step<T: Real>(w: T, d: T, lr: T) -> T {
+        w * (-(lr * d)).fast_exp()
+    }
+}
+
 impl MirrorMap for NegEntropy {
+    fn same_sign_only(&self) -> bool {
+        true
+    }
+
     fn value(&self, w: f64) -> f64 {
         let a = w.abs();
         if a == 0.0 { 0.0 } else { a * a.ln() }
@@ -49,5 +63,16 @@ impl MirrorMap for NegEntropy {
             return b;
         }
         a * (a / b).ln() - a + b
+    }
+    /// `s·(ln|w| + 1)`; for `w = 0` the value is meaningless and the caller masks it
+    /// ([`MirrorMap::same_sign_only`]).
+    #[inline(always)]
+    fn mirror_cached(&self, w: f64, ln_abs: f64) -> f64 {
+        super::sign(w) * (ln_abs + 1.0)
+    }
+    /// EG, `w·exp(−η·s·d)` with the vectorised `exp`: 0 stays 0 and no sign changes.
+    #[inline(always)]
+    fn step<T: Real>(&self, w: T, s: T, d: T, lr: T) -> T {
+        w * (-(lr * s * d)).fast_exp()
     }
 }

@@ -15,34 +15,26 @@ pub mod schedule;
 pub use direction::{Adam, DecayMode};
 pub use schedule::Schedule;
 
-use crate::geometry::Potential;
+use crate::geometry::{MirrorMap, NegEntropy, Potential};
 use crate::kernels::Real;
 use crate::kernels::update::{adam_step, sgd_step};
 use crate::nn::{Param, SignSpec};
 use serde::{Deserialize, Serialize};
 
 /// Expands `$body` once per geometry with `$geo` bound to the step `(w, s, d) → w_new` at
-/// learning rate `$lr`, so each fused loop is monomorphised with no branch on the potential.
+/// learning rate `$lr` (the potential's own [`MirrorMap::step`], or the unsigned-EG ablation), so
+/// each fused loop is monomorphised with no branch on the potential.
 macro_rules! with_geometry {
     ($T:ty, $cfg:expr, $lr:expr, |$geo:ident| $body:expr) => {{
         let lr = <$T>::c($lr);
-        match $cfg.potential {
-            _ if $cfg.unsigned_eg => {
-                let $geo = move |w: $T, _s: $T, d: $T| w * (-(lr * d)).fast_exp();
+        if $cfg.unsigned_eg {
+            let $geo = move |w: $T, _s: $T, d: $T| NegEntropy::unsigned_step(w, d, lr);
+            $body
+        } else {
+            $crate::with_potential!($cfg.potential, |m| {
+                let $geo = move |w: $T, s: $T, d: $T| m.step(w, s, d, lr);
                 $body
-            }
-            Potential::Euclidean => {
-                let $geo = move |w: $T, _s: $T, d: $T| w - lr * d;
-                $body
-            }
-            Potential::NegEntropy => {
-                let $geo = move |w: $T, s: $T, d: $T| w * (-(lr * s * d)).fast_exp();
-                $body
-            }
-            pot => {
-                let $geo = move |w: $T, s: $T, d: $T| pot.step(w, s, d, lr);
-                $body
-            }
+            })
         }
     }};
 }

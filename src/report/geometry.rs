@@ -246,7 +246,7 @@ pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
 /// Where a candidate sits on the p axis of the plots (negative entropy at its limit p = 1;
 /// hypentropy has no place on it).
 fn p_axis(pot: Potential) -> Option<f64> {
-    match pot {
+    match pot.canonical() {
         Potential::PNorm { p } => Some(p),
         Potential::NegEntropy => Some(1.0),
         Potential::Euclidean => Some(2.0),
@@ -324,7 +324,7 @@ pub fn power_plot(r: &crate::analysis::power::PowerReport, dir: &Path) -> Result
                 x: xs,
             });
             Panel {
-                title: format!("{} vs {}", d.truth.label(), alt.label()),
+                title: format!("{} vs {}", d.truth, alt),
                 x_label: "log10 synapses".into(),
                 y_label: "P(truth kept and alternative rejected)".into(),
                 kind: PanelKind::Lines(series),

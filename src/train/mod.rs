@@ -570,8 +570,7 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
     let fig = Figure {
         title: format!(
             "{:?} model, {} potential",
-            cfg.model.kind,
-            cfg.optimizer.potential.label()
+            cfg.model.kind, cfg.optimizer.potential
         ),
         cols: 2,
         panels: vec![
@@ -612,7 +611,7 @@ fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
          `checkpoint.safetensors`.\n",
         cfg.model.kind,
         cfg.model.hidden,
-        cfg.optimizer.potential.label(),
+        cfg.optimizer.potential,
         cfg.optimizer.lr,
         cfg.epochs,
         cfg.batch_size,
