@@ -123,7 +123,7 @@ impl Potential {
     #[inline(always)]
     pub fn canonical(self) -> Self {
         match self {
-            Potential::PNorm { p } if p == 2.0 => Potential::Euclidean,
+            Potential::PNorm { p: 2.0 } => Potential::Euclidean,
             pot => pot,
         }
     }
