@@ -10,9 +10,9 @@ use geoplast::geometry::Potential;
 use geoplast::kernels::gemm::{Operand, matmul};
 use geoplast::nn::loss::softmax_cross_entropy;
 use geoplast::nn::*;
-use geoplast::optim::{OptimConfig, Optimizer};
-use geoplast::train::build_model;
+use geoplast::optim::{OptimConfig, Optimizer, Transform};
 use geoplast::train::config::{ModelConfig, ModelKind};
+use geoplast::train::model;
 use rand::RngExt;
 use std::time::Instant;
 
@@ -41,14 +41,15 @@ fn step_ms(
 ) -> f64 {
     let mut opt = Optimizer::<f32>::new(cfg.clone()).unwrap();
     opt.measure_norm = false; // as PyTorch: no norm without clipping
+    let mut grads = net.grads();
     median_ms(
         || {
             let (out, tape) = net.forward(Mat::from_vec(128, 784, x.to_vec()));
             let mut g = Mat::zeros(out.rows, out.cols);
             softmax_cross_entropy(&out, labels, 0.0, None, &mut g);
-            net.zero_grad();
-            net.backward(&tape, g);
-            opt.step(&mut net.params_mut());
+            grads.zero();
+            net.backward(&tape, g, &mut grads);
+            opt.step(&mut net.params_mut(), &mut grads);
         },
         reps,
     )
@@ -97,8 +98,12 @@ fn main() {
         hidden: vec![500, 500],
         ..ModelConfig::default()
     };
-    let mut dann = build_model(&dann_cfg, &eg_cfg, 784, 10, 0.5, 0);
-    let step = step_ms(&mut dann, &eg_cfg, &x, &labels, reps);
+    let mut dann = model::build(&dann_cfg, &eg_cfg, 784, 10, 0.5, 0);
+    let corrected = OptimConfig {
+        transforms: Some(vec![Transform::DannCorrections]),
+        ..eg_cfg.clone()
+    };
+    let step = step_ms(&mut dann, &corrected, &x, &labels, reps);
     println!("dann_784_500_500_10_b128_eg_step_ms: {step:.3}");
 
     let n = 10_000_000;
@@ -108,12 +113,15 @@ fn main() {
         (0..n).map(|i| 0.01 + (i % 97) as f32 * 1e-4).collect(),
         SignSpec::Free,
     );
-    p.grad = (0..n).map(|i| ((i % 13) as f32 - 6.0) * 1e-3).collect();
+    let mut grads = Grads::for_params(&[&p]);
+    for (i, g) in grads.of(&p).iter_mut().enumerate() {
+        *g = ((i % 13) as f32 - 6.0) * 1e-3;
+    }
     let mut eg = Optimizer::<f32>::new(OptimConfig::eg(1e-3)).unwrap();
     eg.measure_norm = false;
     let update = median_ms(
         || {
-            eg.step(&mut [&mut p]);
+            eg.step(&mut [&mut p], &mut grads);
         },
         20,
     );

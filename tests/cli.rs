@@ -373,3 +373,143 @@ fn quick_dann_fmnist_reproduction_writes_its_run_folder() {
     assert!(ok, "{err}");
     assert_eq!(t0, stamp(&first));
 }
+
+/// Under EG a DANN model trains α by gradient descent (a default group the saved config shows),
+/// α may change sign, and every Dale's-law magnitude stays non-negative.
+#[test]
+fn dann_under_eg_trains_alpha_by_gd_in_a_default_group() {
+    let d = tempfile::tempdir().unwrap();
+    let text = BASE
+        .replace("kind = \"mlp\"", "kind = \"dann\"\nei_ratio = 2")
+        .replace(
+            "lr = 0.1",
+            "lr = 0.1\npotential = { kind = \"negentropy\" }",
+        );
+    let run = d.path().join("run");
+    let (ok, err) = train(d.path(), &text, &["--out", &run.to_string_lossy()]);
+    assert!(ok, "{err}");
+    let saved = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        saved.contains("[optimizer.groups.dann_alpha]") && saved.contains("dann_corrections"),
+        "{saved}"
+    );
+    let (w0, _) = checkpoint::load(&run.join("weights_init.safetensors")).unwrap();
+    let (w1, _) = checkpoint::load(&run.join("weights_final.safetensors")).unwrap();
+    let alpha = |w: &std::collections::BTreeMap<String, checkpoint::Tensor>| {
+        w["layers.0.alpha"].data.clone()
+    };
+    assert_ne!(alpha(&w0), alpha(&w1), "α was trained");
+    for (name, t) in &w1 {
+        if name.contains("w_e") || name.contains("w_i") {
+            assert!(t.data.iter().all(|&v| v >= 0.0), "{name} went negative");
+        }
+    }
+}
+
+/// The first column-EI layer's centring bias is split under EG, so it can change sign; its
+/// initial sum is the centring value.
+#[test]
+fn colei_first_layer_bias_is_split_under_eg() {
+    let d = tempfile::tempdir().unwrap();
+    let text = BASE
+        .replace("kind = \"mlp\"", "kind = \"colei\"\nei_ratio = 2")
+        .replace(
+            "lr = 0.1",
+            "lr = 0.1\npotential = { kind = \"negentropy\" }",
+        );
+    let run = d.path().join("run");
+    assert!(train(d.path(), &text, &["--out", &run.to_string_lossy()]).0);
+    let (w0, _) = checkpoint::load(&run.join("weights_init.safetensors")).unwrap();
+    let (pos, neg) = (&w0["layers.0.bias_pos"].data, &w0["layers.0.bias_neg"].data);
+    assert!(pos.iter().all(|&v| v > 0.0) && neg.iter().all(|&v| v < 0.0));
+    let sums: Vec<f32> = pos.iter().zip(neg).map(|(a, b)| a + b).collect();
+    assert!(
+        sums.windows(2).all(|w| (w[0] - w[1]).abs() < 1e-6),
+        "{sums:?}"
+    );
+    assert!(!w0.contains_key("layers.0.bias"));
+}
+
+#[test]
+fn parameter_groups_are_checked_against_the_model() {
+    expect_error(
+        &format!("{BASE}\n[optimizer.groups.gains]\nparams = [\"*.gain\"]\nlr = 0.01\n"),
+        &[],
+        "optimizer.groups.gains matches no parameter of the model",
+    );
+    expect_error(
+        &format!(
+            "{BASE}\n[optimizer.groups.all]\nparams = [\"*\"]\n[optimizer.groups.late]\nparams = [\"*.bias\"]\n"
+        ),
+        &[],
+        "optimizer.groups.late matches no parameter that an earlier group does not take",
+    );
+    expect_error(
+        &format!("{BASE}\n[optimizer.groups.slow]\nparams = [\"*.bias\"]\nmomentum = -1.0\n"),
+        &[],
+        "optimizer.groups.slow.momentum must be >= 0",
+    );
+    // A group with a lower lr trains: the biases move less than without it.
+    let d = tempfile::tempdir().unwrap();
+    let grouped =
+        format!("{BASE}\n[optimizer.groups.frozen_bias]\nparams = [\"*.bias\"]\nlr = 1e-12\n");
+    let run = d.path().join("run");
+    let (ok, err) = train(d.path(), &grouped, &["--out", &run.to_string_lossy()]);
+    assert!(ok, "{err}");
+    let (w0, _) = checkpoint::load(&run.join("weights_init.safetensors")).unwrap();
+    let (w1, _) = checkpoint::load(&run.join("weights_final.safetensors")).unwrap();
+    for (name, t) in &w1 {
+        let moved = t
+            .data
+            .iter()
+            .zip(&w0[name].data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        if name.ends_with(".bias") {
+            assert!(moved < 1e-6, "{name} moved {moved} at lr 1e-12");
+        } else {
+            assert!(moved > 1e-4, "{name} did not train");
+        }
+    }
+}
+
+/// A checkpoint whose optimiser state does not fit the model is refused by name; so is one
+/// written by a newer format.
+#[test]
+fn resume_checks_every_checkpoint_tensor() {
+    use std::collections::HashMap;
+    let d = tempfile::tempdir().unwrap();
+    let run = d.path().join("run");
+    let stop = ["--out", &run.to_string_lossy(), "--stop-after", "1"].map(String::from);
+    let stop: Vec<&str> = stop.iter().map(String::as_str).collect();
+    assert!(train(d.path(), BASE, &stop).0);
+    let path = run.join("checkpoint.safetensors");
+    let (t, meta) = checkpoint::load(&path).unwrap();
+    assert_eq!(meta["format"], "2");
+    assert!(t.contains_key("optimizer.layers.0.weight.momentum"));
+    let resume = |t: &std::collections::BTreeMap<String, checkpoint::Tensor>,
+                  meta: HashMap<String, String>| {
+        checkpoint::save(&path, t, meta).unwrap();
+        train(d.path(), BASE, &["--resume", &run.to_string_lossy()])
+    };
+    let mut bad = t.clone();
+    let m = bad.get_mut("optimizer.layers.0.weight.momentum").unwrap();
+    m.shape = vec![m.data.len(), 1];
+    let want = format!(
+        "`optimizer.layers.0.weight.momentum` has shape {:?}",
+        m.shape
+    );
+    let (ok, err) = resume(&bad, meta.clone());
+    assert!(!ok && err.contains(&want), "{err}");
+    let mut stray = t.clone();
+    stray.insert(
+        "optimizer.layers.9.weight.momentum".into(),
+        t["layers.0.bias"].clone(),
+    );
+    let (ok, err) = resume(&stray, meta.clone());
+    assert!(!ok && err.contains("belongs to no parameter"), "{err}");
+    let mut newer = meta.clone();
+    newer.insert("format".into(), "99".into());
+    let (ok, err) = resume(&t, newer);
+    assert!(!ok && err.contains("format 99 is newer"), "{err}");
+}

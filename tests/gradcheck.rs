@@ -1,7 +1,8 @@
 //! Finite-difference gradient checks in f64 on small shapes: every module and every loss.
 //!
 //! Each module is wrapped in the scalar loss `L = Σ r ⊙ f(x)` with a fixed random `r`; analytic
-//! gradients of every parameter and of the input are compared with central differences.
+//! gradients of every parameter and of the input are compared with central differences, and a
+//! second backward pass into the same gradient store must double every gradient (backward adds).
 
 use geoplast::nn::loss::{bce, mse, softmax_cross_entropy};
 use geoplast::nn::*;
@@ -41,21 +42,30 @@ fn check<M: Module<f64> + Clone>(name: &str, m: &M, x: &Mat<f64>) {
             .map(|(a, b)| a * b)
             .sum()
     };
-    let mut g = m.clone();
-    for p in g.params_mut() {
-        p.zero_grad();
-    }
-    let (_, saved) = g.forward(x);
-    let dx = g.backward(x, &saved, &r, true).expect("input gradient");
+    let mut grads = Grads::for_params(&m.params());
+    let (_, saved) = m.forward(x);
+    let dx = m
+        .backward(x, &saved, &r, true, &mut grads)
+        .expect("input gradient");
+    let once = grads.clone();
+    m.backward(x, &saved, &r, true, &mut grads);
     let h = 1e-6;
-    for (pi, p) in g.params().iter().enumerate() {
+    for (pi, p) in m.params().iter().enumerate() {
+        let (g1, g2) = (once.get(&p.name), grads.get(&p.name));
         for i in 0..p.len() {
             let mut plus = m.clone();
             plus.params_mut()[pi].value[i] += h;
             let mut minus = m.clone();
             minus.params_mut()[pi].value[i] -= h;
             let fd = (loss(&plus, x) - loss(&minus, x)) / (2.0 * h);
-            assert_close(&format!("{name} {}[{i}]", p.name), p.grad[i], fd);
+            assert_close(&format!("{name} {}[{i}]", p.name), g1[i], fd);
+            assert!(
+                (g2[i] - 2.0 * g1[i]).abs() <= 1e-12 * g1[i].abs().max(1e-300),
+                "{name} {}[{i}]: two backward passes gave {} for {} once",
+                p.name,
+                g2[i],
+                g1[i]
+            );
         }
     }
     for i in 0..x.data.len() {
@@ -110,8 +120,10 @@ fn column_ei_layers() {
     let x = rand_mat(3, 6, 0.0, 1.0, 2);
     let l = ColEi::<f64>::balanced("c", 4, 2, 3, BiasKind::Uniform, &mut rng());
     check("colei balanced", &l, &x);
-    let f = ColEi::<f64>::first_layer("f", 6, 3, 0.286, &mut rng());
-    check("colei first layer", &f, &x);
+    for split in [false, true] {
+        let f = ColEi::<f64>::first_layer("f", 6, 3, 0.286, split, &mut rng());
+        check(&format!("colei first layer, split bias {split}"), &f, &x);
+    }
 }
 
 #[test]
@@ -119,7 +131,6 @@ fn dann_layers_divisive_and_subtractive() {
     let x = rand_mat(3, 5, 0.0, 1.0, 3);
     for (divisive, n_i) in [(true, 2), (true, 1), (false, 2)] {
         let mut l = Dann::<f64>::new("d", 5, 4, n_i, true, divisive, BiasKind::Split, &mut rng());
-        l.corrections = false;
         // Move the clamped-at-init values off their symmetric starting points.
         for p in l.params_mut() {
             for (i, v) in p.value.iter_mut().enumerate() {
@@ -130,36 +141,46 @@ fn dann_layers_divisive_and_subtractive() {
     }
 }
 
+/// DANN's corrected SGD is the optimiser's `dann_corrections` transform: with plain SGD at
+/// lr 1, the step of each parameter is its raw gradient times the documented factor.
 #[test]
 fn dann_corrections_scale_the_documented_gradients() {
+    use geoplast::optim::{OptimConfig, Optimizer, Transform};
     let x = rand_mat(3, 5, 0.0, 1.0, 4);
     let base = Dann::<f64>::new("d", 5, 4, 2, false, true, BiasKind::Zero, &mut rng());
-    let grads = |corr: bool| {
+    let mut grads = Grads::for_params(&base.params());
+    let (y, s) = base.forward(&x);
+    let dy = Mat::from_vec(y.rows, y.cols, vec![1.0; y.data.len()]);
+    base.backward(&x, &s, &dy, false, &mut grads);
+    let step = |transforms: Vec<Transform>| {
         let mut l = base.clone();
-        l.corrections = corr;
-        let (y, s) = l.forward(&x);
-        l.backward(
-            &x,
-            &s,
-            &Mat::from_vec(y.rows, y.cols, vec![1.0; y.data.len()]),
-            false,
-        );
-        l.params()
-            .iter()
-            .map(|p| (p.name.clone(), p.grad.clone()))
-            .collect::<Vec<_>>()
+        let mut opt = Optimizer::<f64>::new(OptimConfig {
+            transforms: Some(transforms),
+            clamp: Some(false),
+            ..OptimConfig::sgd(1.0)
+        })
+        .unwrap();
+        opt.step(&mut l.params_mut(), &mut grads.clone());
+        l
     };
-    let (plain, corr) = (grads(false), grads(true));
+    let (plain, corr) = (step(vec![]), step(vec![Transform::DannCorrections]));
     let (ne, d) = (4.0f64, 5.0f64);
-    for ((name, a), (_, b)) in plain.iter().zip(&corr) {
-        let factor = match name.as_str() {
+    for ((p0, a), b) in base.params().iter().zip(plain.params()).zip(corr.params()) {
+        let factor = match p0.name.as_str() {
             "d.w_ie" => 1.0 / ne.sqrt(),
             "d.w_ei" => 1.0 / d,
             "d.alpha" => 1.0 / (ne.sqrt() * d),
             _ => 1.0,
         };
-        for (u, v) in a.iter().zip(b) {
-            assert!((u * factor - v).abs() < 1e-12, "{name}");
+        let g = grads.get(&p0.name);
+        for (i, gi) in g.iter().enumerate() {
+            let (da, db) = (p0.value[i] - a.value[i], p0.value[i] - b.value[i]);
+            assert!((da - gi).abs() < 1e-12, "{}: plain step", p0.name);
+            assert!(
+                (db - gi * factor).abs() < 1e-12,
+                "{}: corrected step",
+                p0.name
+            );
         }
     }
 }
@@ -205,25 +226,18 @@ fn sequential_mlp_of_mixed_layers() {
             .map(|(a, b)| a * b)
             .sum()
     };
-    let mut g = net.clone();
-    for l in g.layers.iter_mut() {
-        if let Layer::Dann(d) = l {
-            d.corrections = false;
-        }
-    }
-    let plain = g.clone();
-    g.zero_grad();
-    let (_, tape) = g.forward(x.clone());
-    g.backward(&tape, rr.clone());
+    let mut grads = net.grads();
+    let (_, tape) = net.forward(x.clone());
+    net.backward(&tape, rr.clone(), &mut grads);
     let h = 1e-6;
-    for (pi, p) in g.params().iter().enumerate() {
+    for (pi, p) in net.params().iter().enumerate() {
         for i in 0..p.len() {
-            let (mut a, mut b) = (plain.clone(), plain.clone());
+            let (mut a, mut b) = (net.clone(), net.clone());
             a.params_mut()[pi].value[i] += h;
             b.params_mut()[pi].value[i] -= h;
             assert_close(
                 &format!("seq {}[{i}]", p.name),
-                p.grad[i],
+                grads.get(&p.name)[i],
                 (loss(&a) - loss(&b)) / (2.0 * h),
             );
         }

@@ -5,7 +5,7 @@
 //! regenerate the constants below.
 
 use geoplast::geometry::Potential;
-use geoplast::nn::{Param, SignSpec};
+use geoplast::nn::{Grads, Param, SignSpec};
 use geoplast::optim::{Adam, OptimConfig, Optimizer};
 
 const SGD_EG_MOMENTUM_SIGNED_WD: [f64; 5] = [
@@ -59,6 +59,26 @@ const PNORM_3: [f64; 5] = [
     0.7579563124192084,
 ];
 
+const GROUPS_CLIPPED_WARMUP: [f64; 10] = [
+    0.4698438964277854,
+    -0.3077657532842882,
+    0.01934200533346593,
+    -1.2192711492482171,
+    0.707062977327711,
+    0.3758564911752188,
+    0.05148691879448998,
+    0.8772240038426246,
+    -0.2535557588154768,
+    0.017155392947618517,
+];
+const ADAMW_PROJECTED: [f64; 5] = [
+    1e-18,
+    -0.44639049390647406,
+    1e-18,
+    -2.2240692353346967,
+    1.5442761488351089,
+];
+
 const W0: [f64; 5] = [0.5, -0.3, 0.02, -1.2, 0.7];
 const GRADS: [[f64; 5]; 3] = [
     [0.2, -0.1, 0.05, 0.3, -0.4],
@@ -66,12 +86,13 @@ const GRADS: [[f64; 5]; 3] = [
     [0.3, 0.05, 0.1, -0.2, -0.05],
 ];
 
-fn run(cfg: OptimConfig, grads: &[[f64; 5]; 3]) -> Vec<f64> {
+fn run(cfg: OptimConfig, grads_in: &[[f64; 5]; 3]) -> Vec<f64> {
     let mut p = Param::new("w", vec![5], W0.to_vec(), SignSpec::Free);
     let mut opt = Optimizer::<f64>::new(cfg).unwrap();
-    for g in grads {
-        p.grad.copy_from_slice(g);
-        opt.step(&mut [&mut p]);
+    let mut grads = Grads::for_params(&[&p]);
+    for g in grads_in {
+        grads.of(&p).copy_from_slice(g);
+        opt.step(&mut [&mut p], &mut grads);
     }
     p.value
 }
@@ -156,4 +177,81 @@ fn pnorm_steps() {
         ..OptimConfig::sgd(0.1)
     };
     assert_close(&run(p3, &GRADS), &PNORM_3);
+}
+
+/// Three parameters under three rules in one EG run: the default SGD-EG rule, a group with
+/// DANN's correction transform (factor 0.5 on `l.w_ie`) and its own lr, and α by gradient
+/// descent. Clipping is global over all groups (the raw norm exceeds 0.3), and the warm-up
+/// schedule's first factor is 0, so the first update only fills the momentum buffers.
+#[test]
+fn groups_with_global_clipping_a_correction_group_and_alpha_by_gd() {
+    let cfg: OptimConfig = toml::from_str(
+        r#"
+        lr = 0.5
+        potential = { kind = "negentropy" }
+        momentum = 0.9
+        weight_decay = 0.01
+        clip_norm = 0.3
+        schedule = { kind = "wcc", warmup = 2, cooldown = 0, total = 10 }
+        [groups.corrected]
+        params = ["*.w_ie"]
+        lr = 0.2
+        transforms = ["dann_corrections"]
+        [groups.alpha]
+        params = ["*.alpha"]
+        potential = { kind = "euclid" }
+        lr = 0.1
+        weight_decay = 0.0
+        "#,
+    )
+    .unwrap();
+    let mut weight = Param::new("l.weight", vec![5], W0.to_vec(), SignSpec::Free);
+    let mut w_ie = Param::new(
+        "l.w_ie",
+        vec![3],
+        vec![0.4, 0.05, 0.9],
+        SignSpec::NonNegative,
+    );
+    w_ie.correction = 0.5;
+    let mut alpha = Param::new("l.alpha", vec![2], vec![-0.3, -0.02], SignSpec::Free);
+    let mut opt = Optimizer::<f64>::new(cfg).unwrap();
+    let mut grads = Grads::for_params(&[&weight, &w_ie, &alpha]);
+    for (k, g) in GRADS.iter().enumerate() {
+        let k1 = (k + 1) as f64;
+        grads.of(&weight).copy_from_slice(g);
+        grads
+            .of(&w_ie)
+            .copy_from_slice(&[0.3 * k1, -0.2 * k1, 0.1 * k1]);
+        let a = (2 - k) as f64;
+        grads.of(&alpha).copy_from_slice(&[-0.5 * a, -0.4 * a]);
+        let before = weight.value.clone();
+        let info = opt.step(&mut [&mut weight, &mut w_ie, &mut alpha], &mut grads);
+        assert!(info.grad_norm > 0.3, "clipping must be active");
+        if k == 0 {
+            assert_eq!(weight.value, before, "a schedule factor of 0 moves nothing");
+            // ... but fills momentum: buf = d = clipped g + wd·sign(w).
+            let scale = 0.3 / (info.grad_norm + 1e-6);
+            let want: Vec<f64> = g
+                .iter()
+                .zip(&before)
+                .map(|(g, w)| g * scale + 0.01 * w.signum())
+                .collect();
+            assert_close(&opt.states["l.weight"].momentum, &want);
+        }
+    }
+    let got: Vec<f64> = [weight.value, w_ie.value, alpha.value].concat();
+    assert_close(&got, &GROUPS_CLIPPED_WARMUP);
+    assert!(got[9] > 0.0, "α crossed zero: it is trained by GD, not EG");
+}
+
+/// Sign freeze does not depend on the direction: it works with Adam moments too.
+#[test]
+fn adamw_with_sign_freeze() {
+    let cfg = OptimConfig {
+        adam: Some(Adam::default()),
+        weight_decay: 0.01,
+        sign_freeze: Some(1e-18),
+        ..OptimConfig::sgd(0.5)
+    };
+    assert_close(&run(cfg, &GRADS), &ADAMW_PROJECTED);
 }

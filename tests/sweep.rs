@@ -37,6 +37,23 @@ fn expansion_crosses_variants_with_their_grids() {
     assert_eq!(names.len(), runs.len());
 }
 
+/// Dotted overrides address a parameter group's keys, and a grid over one crosses like any key.
+#[test]
+fn overrides_reach_into_parameter_groups() {
+    let text = SWEEP.replace(
+        "[base.optimizer]\nlr = 0.1\n",
+        "[base.optimizer]\nlr = 0.1\n[base.optimizer.groups.gains]\nparams = [\"*.weight\"]\n",
+    ) + "\n[[variant]]\nname = \"grouped\"\ngrid = { \"optimizer.groups.gains.lr\" = [0.01, 0.02] }\n";
+    let s = Sweep::parse(&text, "t.toml", "t", None).unwrap();
+    let runs = s.expand(None).unwrap();
+    let grouped: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.label("variant") == "grouped")
+        .map(|r| r.config.optimizer.groups["gains"].lr.unwrap())
+        .collect();
+    assert_eq!(grouped, [0.01, 0.02, 0.01, 0.02]);
+}
+
 #[test]
 fn bad_sweeps_say_what_is_wrong() {
     let err = |text: &str| {

@@ -12,7 +12,7 @@ use crate::analysis::delta_cdf;
 use crate::analysis::dual::{Prepared, score_all};
 use crate::geometry::Potential;
 use crate::kernels::gemm::{Operand, matmul};
-use crate::nn::{Param, SignSpec};
+use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer, Schedule};
 use crate::tasks::linreg::ToeplitzSampler;
 use rand::RngExt;
@@ -66,6 +66,7 @@ pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64
         })
         .collect();
     let (mut w, mut pred, mut grad) = (vec![0.0; d * l], vec![0.0; n * l], vec![0.0; d * l]);
+    let mut grads = Grads::for_params(&[&params[0]]);
     let xop = Operand::new(&data.x, n, d);
     let mut losses = vec![0.0; l];
     let mut alive = vec![true; l];
@@ -94,11 +95,11 @@ pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64
             if !alive[k] {
                 continue;
             }
-            for (i, g) in p.grad.iter_mut().enumerate() {
+            for (i, g) in grads.of(p).iter_mut().enumerate() {
                 *g = grad[i * l + k];
             }
             opt.epoch = step;
-            opt.step(&mut [p]);
+            opt.step(&mut [p], &mut grads);
         }
     }
     params

@@ -13,7 +13,7 @@
 
 use crate::kernels::bits::{self, BitBatch, LANES};
 use crate::nn::loss::bce_with_logits;
-use crate::nn::{Param, SignSpec};
+use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer};
 use crate::tasks::r_of_k::{BitSplit, ROfK};
 use rand::seq::SliceRandom;
@@ -150,6 +150,7 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
     let mut evals: Vec<Vec<Eval>> = vec![Vec::new(); lanes];
     let mut logits = vec![0f32; p.batch * LANES];
     let mut grad = vec![0f32; n * LANES];
+    let mut grads = Grads::for_params(&[&params[0]]);
     let mut ebuf = Vec::new();
     let mut xb = BitBatch::default();
     let gather_all = |s: &BitSplit| {
@@ -187,13 +188,11 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
                 }
             }
             bits::backward(&xb, logits, &mut grad);
-            for (i, gi) in grad.chunks_exact(LANES).enumerate() {
-                for (l, p) in params.iter_mut().enumerate() {
-                    p.grad[i] = gi[l];
+            for (l, (p, opt)) in params.iter_mut().zip(opts.iter_mut()).enumerate() {
+                for (g, gi) in grads.of(p).iter_mut().zip(grad.chunks_exact(LANES)) {
+                    *g = gi[l];
                 }
-            }
-            for (p, opt) in params.iter_mut().zip(opts.iter_mut()) {
-                opt.step(&mut [p]);
+                opt.step(&mut [p], &mut grads);
             }
             interleave(&mut w, &params);
         }

@@ -99,6 +99,9 @@ pub struct AdamCoeffs<T> {
     pub eps: T,
     /// `√(1 − β₂ᵗ)`.
     pub sqrt_bias2: T,
+    /// Projected steps: elements that crossed zero are reset to `sign·freeze` (0 = off). The
+    /// sign is the weight's before the step, so this works whatever the direction is.
+    pub freeze: T,
     pub nonneg: bool,
 }
 
@@ -132,7 +135,13 @@ pub fn adam_step<T: Real, G: Fn(T, T, T) -> T>(
             None => vi,
         };
         let d = mi / (vuse.sqrt() / c.sqrt_bias2 + c.eps);
-        let wn = geometry(x, x.sign(), d);
+        let s = x.sign();
+        let wn = geometry(x, s, d);
+        let wn = if c.freeze > zero && s * wn < zero {
+            s * c.freeze
+        } else {
+            wn
+        };
         w[i] = if c.nonneg && wn < zero { zero } else { wn };
     }
 }

@@ -1,7 +1,7 @@
 //! Element-wise nonlinearities. The backward pass uses the saved output.
 
 use super::module::{Module, Saved};
-use super::{Mat, Param};
+use super::{Grads, Mat, Param};
 use crate::kernels::Real;
 use serde::{Deserialize, Serialize};
 
@@ -49,11 +49,12 @@ impl<T: Real> Module<T> for Activation {
         (y.clone(), vec![y])
     }
     fn backward(
-        &mut self,
+        &self,
         _x: &Mat<T>,
         saved: &Saved<T>,
         dy: &Mat<T>,
         need_dx: bool,
+        _grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
         need_dx.then(|| {
             let y = &saved[0];

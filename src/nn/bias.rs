@@ -2,7 +2,7 @@
 //! through zero) learn a bias of either sign (science.md §2.3).
 
 use super::init::uniform;
-use super::{Mat, Param, SignSpec};
+use super::{Grads, Mat, Param, SignSpec};
 use crate::kernels::Real;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -70,8 +70,8 @@ impl<T: Real> Bias<T> {
         }
     }
 
-    /// Accumulates ∂L/∂b = Σ_rows dy into the bias gradient(s).
-    pub fn backward(&mut self, dy: &Mat<T>) {
+    /// Adds ∂L/∂b = Σ_rows dy into the bias gradient(s) (both parts of a split bias get it).
+    pub fn backward(&self, dy: &Mat<T>, grads: &mut Grads<T>) {
         let acc = |g: &mut [T]| {
             for row in dy.data.chunks_exact(dy.cols) {
                 for (gj, &d) in g.iter_mut().zip(row) {
@@ -80,10 +80,10 @@ impl<T: Real> Bias<T> {
             }
         };
         match self {
-            Bias::Trained(b) => acc(&mut b.grad),
+            Bias::Trained(b) => acc(grads.of(b)),
             Bias::Split { pos, neg } => {
-                acc(&mut pos.grad);
-                neg.grad.copy_from_slice(&pos.grad);
+                acc(grads.of(pos));
+                acc(grads.of(neg));
             }
             Bias::None | Bias::Fixed(_) => {}
         }

@@ -3,10 +3,10 @@
 //! The forward pass applies D to the input, `y = (x ⊙ d)·W⁺ᵀ + b`, so W is never formed.
 
 use super::bias::{Bias, BiasKind};
-use super::init::Init;
+use super::init::{Init, uniform};
 use super::linear::{acc_dyt_x, dy_w, x_wt};
 use super::module::{Module, Saved};
-use super::{Mat, Param, SignSpec};
+use super::{Grads, Mat, Param, SignSpec};
 use crate::kernels::Real;
 use rand::Rng;
 
@@ -69,17 +69,33 @@ impl<T: Real> ColEi<T> {
     }
 
     /// The first layer on non-negative pixels: all inputs excitatory, `W⁺ ~ Exp(√(1/d))`, and a
-    /// bias `−d·σ·pixel_mean` that centres the pre-activations.
+    /// bias `c = −d·σ·pixel_mean` that centres the pre-activations. With `split` (EG runs, which
+    /// cannot move a bias through zero) the bias is `b⁺ + b⁻` with `b⁺ ~ U(0, √2/√d)` (the
+    /// split-bias range, science.md §2.3) and `b⁻ = c − b⁺ < 0`, so it starts at `c` exactly.
     pub fn first_layer(
         name: &str,
         d: usize,
         outputs: usize,
         pixel_mean: f64,
+        split: bool,
         rng: &mut impl Rng,
     ) -> Self {
         let sigma = (1.0 / d as f64).sqrt();
         let w = Init::Exponential { scale: sigma }.sample(outputs, d, rng);
-        let b = vec![T::c(-(d as f64) * sigma * pixel_mean); outputs];
+        let centre = -(d as f64) * sigma * pixel_mean;
+        let bias_param = |suffix: &str, v: Vec<T>| {
+            Param::new(format!("{name}.{suffix}"), vec![outputs], v, SignSpec::Free)
+        };
+        let bias = if split {
+            let pos: Vec<T> = uniform(outputs, 0.0, 2f64.sqrt() * sigma, rng);
+            let neg = pos.iter().map(|&p| T::c(centre) - p).collect();
+            Bias::Split {
+                pos: bias_param("bias_pos", pos),
+                neg: bias_param("bias_neg", neg),
+            }
+        } else {
+            Bias::Trained(bias_param("bias", vec![T::c(centre); outputs]))
+        };
         Self {
             weight: Param::new(
                 format!("{name}.weight_pos"),
@@ -87,12 +103,7 @@ impl<T: Real> ColEi<T> {
                 w,
                 SignSpec::NonNegative,
             ),
-            bias: Bias::Trained(Param::new(
-                format!("{name}.bias"),
-                vec![outputs],
-                b,
-                SignSpec::Free,
-            )),
+            bias,
             input_sign: vec![T::one(); d],
         }
     }
@@ -135,14 +146,15 @@ impl<T: Real> Module<T> for ColEi<T> {
         (y, vec![xs])
     }
     fn backward(
-        &mut self,
+        &self,
         _x: &Mat<T>,
         saved: &Saved<T>,
         dy: &Mat<T>,
         need_dx: bool,
+        grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
-        acc_dyt_x(&mut self.weight.grad, dy, &saved[0], T::one());
-        self.bias.backward(dy);
+        acc_dyt_x(grads.of(&self.weight), dy, &saved[0], T::one());
+        self.bias.backward(dy, grads);
         need_dx.then(|| {
             let mut dx = dy_w(dy, &self.weight.value, self.input_sign.len());
             for row in dx.data.chunks_exact_mut(self.input_sign.len()) {

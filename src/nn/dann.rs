@@ -14,7 +14,7 @@ use super::bias::{Bias, BiasKind};
 use super::init::Init;
 use super::linear::{acc_dyt_x, dy_w, x_wt};
 use super::module::{Module, Saved};
-use super::{Mat, Param, SignSpec};
+use super::{Grads, Mat, Param, SignSpec};
 use crate::kernels::Real;
 use crate::kernels::gemm::{Operand, matmul, matmul_acc};
 use rand::Rng;
@@ -31,8 +31,6 @@ pub struct Dann<T> {
     /// Log inhibitory scale `α` (divisive layers only).
     pub alpha: Option<Param<T>>,
     pub bias: Bias<T>,
-    /// Corrected SGD: scale ∇W_IE by 1/√n_E, ∇W_EI by 1/d and ∇α by 1/(√n_E·d).
-    pub corrections: bool,
 }
 
 impl<T: Real> Dann<T> {
@@ -76,21 +74,28 @@ impl<T: Real> Dann<T> {
             Param::new(format!("{name}.{s}"), shape, v, SignSpec::NonNegative)
         };
         let alpha0 = T::c(((tau - 1.0) / df).sqrt().ln());
+        // Corrected SGD's gradient scales (applied by the optimiser's `dann_corrections`
+        // transform): ∇W_IE/√n_E, ∇W_EI/d, ∇α/(√n_E·d).
+        let sq = (n_e as f64).sqrt();
+        let corrected = |mut p: Param<T>, c: f64| {
+            p.correction = c;
+            p
+        };
         Self {
             w_ee: nn("w_ee", vec![n_e, d], w_ee),
-            w_ie: nn("w_ie", vec![n_i, d], w_ie),
-            w_ei: nn("w_ei", vec![n_e, n_i], w_ei),
+            w_ie: corrected(nn("w_ie", vec![n_i, d], w_ie), 1.0 / sq),
+            w_ei: corrected(nn("w_ei", vec![n_e, n_i], w_ei), 1.0 / df),
             gain: divisive.then(|| nn("g", vec![n_e], vec![T::one(); n_e])),
             alpha: divisive.then(|| {
-                Param::new(
+                let a = Param::new(
                     format!("{name}.alpha"),
                     vec![n_i],
                     vec![alpha0; n_i],
                     SignSpec::Free,
-                )
+                );
+                corrected(a, 1.0 / (sq * df))
             }),
             bias: Bias::new(bias, name, n_e, 1.0 / df.sqrt(), rng),
-            corrections: true,
         }
     }
 
@@ -178,38 +183,30 @@ impl<T: Real> Module<T> for Dann<T> {
     }
 
     fn backward(
-        &mut self,
+        &self,
         x: &Mat<T>,
         saved: &Saved<T>,
         dz: &Mat<T>,
         need_dx: bool,
+        grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
         let (ne, ni, d) = (self.n_e(), self.n_i(), self.inputs());
-        let (c_ie, c_ei, c_alpha) = if self.corrections {
-            let sq = (ne as f64).sqrt();
-            (
-                T::c(1.0 / sq),
-                T::c(1.0 / d as f64),
-                T::c(1.0 / (sq * d as f64)),
-            )
-        } else {
-            (T::one(), T::one(), T::one())
-        };
-        self.bias.backward(dz);
+        self.bias.backward(dz, grads);
         let z_i = &saved[0];
         // dẑ, and for divisive layers dγ.
-        let (dzhat, dgamma) = match &mut self.gain {
+        let (dzhat, dgamma) = match &self.gain {
             None => (dz.clone(), None),
             Some(gain) => {
                 let (zhat, gamma) = (&saved[1], &saved[2]);
                 let mut dzhat = Mat::zeros(dz.rows, ne);
                 let mut dgamma = Mat::zeros(dz.rows, ne);
+                let g_gain = grads.of(gain);
                 for s in 0..dz.rows {
-                    for j in 0..ne {
+                    for (j, gg) in g_gain.iter_mut().enumerate() {
                         let i = s * ne + j;
                         let (g, h, gm, d) =
                             (gain.value[j], zhat.data[i], gamma.data[i], dz.data[i]);
-                        gain.grad[j] += d * h / gm;
+                        *gg += d * h / gm;
                         dzhat.data[i] = d * g / gm;
                         dgamma.data[i] = -d * g * h / (gm * gm);
                     }
@@ -218,28 +215,29 @@ impl<T: Real> Module<T> for Dann<T> {
             }
         };
         // ẑ = z_E − z_I·W_EIᵀ: ∂W_EI −= dẑᵀ·z_I ; ∂z_I = −dẑ·W_EI.
-        acc_dyt_x(&mut self.w_ei.grad, &dzhat, z_i, -c_ei);
+        acc_dyt_x(grads.of(&self.w_ei), &dzhat, z_i, -T::one());
         let mut dz_i = dy_w(&dzhat, &self.w_ei.value, ni);
         dz_i.data.iter_mut().for_each(|v| *v = -*v);
         if let Some(dgamma) = dgamma {
             // γ = a·W_EIᵀ with a = z_I ⊙ e^α.
             let a = self.scaled_inhibition(z_i);
-            acc_dyt_x(&mut self.w_ei.grad, &dgamma, &a, c_ei);
+            acc_dyt_x(grads.of(&self.w_ei), &dgamma, &a, T::one());
             let da = dy_w(&dgamma, &self.w_ei.value, ni);
-            let alpha = self.alpha.as_mut().expect("divisive layer");
+            let alpha = self.alpha.as_ref().expect("divisive layer");
+            let g_alpha = grads.of(alpha);
             for s in 0..da.rows {
-                for k in 0..ni {
+                for (k, ga) in g_alpha.iter_mut().enumerate() {
                     let i = s * ni + k;
-                    alpha.grad[k] += c_alpha * da.data[i] * a.data[i];
+                    *ga += da.data[i] * a.data[i];
                     dz_i.data[i] += da.data[i] * alpha.value[k].exp();
                 }
             }
         }
-        let (w_ee, w_ie) = (&mut self.w_ee, &mut self.w_ie);
-        let (ee_grad, ie_grad) = (&mut w_ee.grad, &mut w_ie.grad);
+        let (w_ee, w_ie) = (&self.w_ee, &self.w_ie);
+        let (ee_grad, ie_grad) = grads.two(w_ee, w_ie);
         let mut weight_grads = || {
             acc_dyt_x(ee_grad, &dzhat, x, T::one());
-            acc_dyt_x(ie_grad, &dz_i, x, c_ie);
+            acc_dyt_x(ie_grad, &dz_i, x, T::one());
         };
         if !need_dx {
             weight_grads();

@@ -3,7 +3,7 @@
 use super::bias::{Bias, BiasKind};
 use super::init::Init;
 use super::module::{Module, Saved};
-use super::{Mat, Param, SignSpec};
+use super::{Grads, Mat, Param, SignSpec};
 use crate::kernels::Real;
 use crate::kernels::gemm::matmul;
 use rand::Rng;
@@ -85,26 +85,27 @@ impl<T: Real> Module<T> for Linear<T> {
         (y, vec![])
     }
     fn backward(
-        &mut self,
+        &self,
         x: &Mat<T>,
         _saved: &Saved<T>,
         dy: &Mat<T>,
         need_dx: bool,
+        grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
         let inputs = self.inputs();
-        let w = &mut self.weight;
+        let w = &self.weight;
+        let grad = grads.of(w);
         let dx = if need_dx {
-            let (grad, value) = (&mut w.grad, &w.value);
             let (_, dx) = crate::kernels::gemm::join(
                 || acc_dyt_x(grad, dy, x, T::one()),
-                || dy_w(dy, value, inputs),
+                || dy_w(dy, &w.value, inputs),
             );
             Some(dx)
         } else {
-            acc_dyt_x(&mut w.grad, dy, x, T::one());
+            acc_dyt_x(grad, dy, x, T::one());
             None
         };
-        self.bias.backward(dy);
+        self.bias.backward(dy, grads);
         dx
     }
     fn params(&self) -> Vec<&Param<T>> {

@@ -1,5 +1,5 @@
-//! A trainable parameter: values, gradients, its sign structure (Dale's law) and an optional
-//! fixed pruning mask.
+//! A trainable parameter: values, its sign structure (Dale's law), the gradient scale its layer
+//! prescribes, and an optional fixed pruning mask. Gradients live in [`super::Grads`].
 
 use crate::kernels::Real;
 
@@ -13,15 +13,18 @@ pub enum SignSpec {
     NonNegative,
 }
 
-/// A named tensor with its gradient.
+/// A named tensor.
 #[derive(Clone, Debug)]
 pub struct Param<T> {
     /// The name a PyTorch user sees in the `.safetensors` file (`layers.0.weight`).
     pub name: String,
     pub shape: Vec<usize>,
     pub value: Vec<T>,
-    pub grad: Vec<T>,
     pub sign: SignSpec,
+    /// The factor DANN's corrected SGD applies to this gradient (Cornford et al. 2021:
+    /// 1/√n_E for W_IE, 1/d for W_EI, 1/(√n_E·d) for α; 1 elsewhere). The optimiser's
+    /// `dann_corrections` transform multiplies by it, after global clipping.
+    pub correction: f64,
     /// `false` marks a pruned synapse: it stays 0 and receives no gradient.
     pub mask: Option<Vec<bool>>,
 }
@@ -33,9 +36,9 @@ impl<T: Real> Param<T> {
         Self {
             name: name.into(),
             shape,
-            grad: vec![T::zero(); n],
             value,
             sign,
+            correction: 1.0,
             mask: None,
         }
     }
@@ -45,22 +48,24 @@ impl<T: Real> Param<T> {
     pub fn is_empty(&self) -> bool {
         self.value.is_empty()
     }
-    pub fn zero_grad(&mut self) {
-        self.grad.fill(T::zero());
-    }
-    /// Zeroes pruned entries of the value (`grad = false`) or of the gradient (`grad = true`).
-    pub fn apply_mask(&mut self, grad: bool) {
+    /// Zeroes the pruned entries of `v` (this parameter's gradient).
+    pub fn mask(&self, v: &mut [T]) {
         if let Some(mask) = &self.mask {
-            let v = if grad {
-                &mut self.grad
-            } else {
-                &mut self.value
-            };
-            for (x, &keep) in v.iter_mut().zip(mask) {
-                if !keep {
-                    *x = T::zero();
-                }
-            }
+            zero_where_pruned(mask, v);
+        }
+    }
+    /// Zeroes the pruned entries of the value: pruned synapses stay exactly 0.
+    pub fn mask_value(&mut self) {
+        if let Some(mask) = &self.mask {
+            zero_where_pruned(mask, &mut self.value);
+        }
+    }
+}
+
+fn zero_where_pruned<T: Real>(mask: &[bool], v: &mut [T]) {
+    for (x, &keep) in v.iter_mut().zip(mask) {
+        if !keep {
+            *x = T::zero();
         }
     }
 }

@@ -5,7 +5,7 @@ use super::colei::ColEi;
 use super::dann::Dann;
 use super::linear::Linear;
 use super::module::{Module, Saved};
-use super::{Mat, Param};
+use super::{Grads, Mat, Param};
 use crate::kernels::Real;
 
 /// Any layer of a feed-forward network (a handful per network, so the size of the largest
@@ -71,14 +71,14 @@ impl<T: Real> Sequential<T> {
         self.layers.iter().fold(x, |h, l| l.module().forward(&h).0)
     }
 
-    /// Accumulates every parameter's gradient from ∂L/∂output.
-    pub fn backward(&mut self, tape: &Tape<T>, dout: Mat<T>) {
+    /// Adds every parameter's gradient from ∂L/∂output into `grads`.
+    pub fn backward(&self, tape: &Tape<T>, dout: Mat<T>, grads: &mut Grads<T>) {
         let mut d = dout;
         let n = self.layers.len();
-        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
+        for (i, layer) in self.layers.iter().enumerate().rev() {
             match layer
-                .module_mut()
-                .backward(&tape.inputs[i], &tape.saved[i], &d, i > 0)
+                .module()
+                .backward(&tape.inputs[i], &tape.saved[i], &d, i > 0, grads)
             {
                 Some(dx) => d = dx,
                 None => debug_assert_eq!(i, 0, "only the first of {n} layers skips ∂x"),
@@ -111,9 +111,8 @@ impl<T: Real> Sequential<T> {
             .collect()
     }
 
-    pub fn zero_grad(&mut self) {
-        for p in self.params_mut() {
-            p.zero_grad();
-        }
+    /// A zeroed gradient store for this network's parameters.
+    pub fn grads(&self) -> Grads<T> {
+        Grads::for_params(&self.params())
     }
 }

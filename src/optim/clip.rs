@@ -2,20 +2,18 @@
 //! decay and momentum: if `n = √Σ‖g‖² > c`, every gradient is multiplied by `c/(n + 1e-6)`.
 
 use crate::kernels::Real;
-use crate::nn::Param;
 
-/// The global gradient norm (accumulated in f64; large gradients in fixed blocks summed in
+/// The global norm of `grads` (accumulated in f64; large gradients in fixed blocks summed in
 /// order, in parallel, so the value does not depend on the thread count).
-pub fn global_norm<T: Real>(params: &[&mut Param<T>]) -> f64 {
+pub fn global_norm<'a, T: Real>(grads: impl Iterator<Item = &'a [T]>) -> f64 {
     use rayon::prelude::*;
     let sum_sq = |g: &[T]| crate::dispatch!(crate::kernels::update::sum_squares(g));
-    params
-        .iter()
-        .map(|p| {
-            if p.grad.len() < 2 * super::CHUNK {
-                sum_sq(&p.grad)
+    grads
+        .map(|g| {
+            if g.len() < 2 * super::CHUNK {
+                sum_sq(g)
             } else {
-                let parts: Vec<f64> = p.grad.par_chunks(super::CHUNK).map(sum_sq).collect();
+                let parts: Vec<f64> = g.par_chunks(super::CHUNK).map(sum_sq).collect();
                 parts.iter().sum()
             }
         })

@@ -91,6 +91,7 @@ pub fn adam_coeffs<T: Real>(
     lr: f64,
     wd: f64,
     t: usize,
+    freeze: Option<f64>,
     nonneg: bool,
 ) -> AdamCoeffs<T> {
     let b2 = 1.0 - adam.beta2.powi(t as i32);
@@ -101,6 +102,7 @@ pub fn adam_coeffs<T: Real>(
         beta2: T::c(adam.beta2),
         eps: T::c(adam.eps),
         sqrt_bias2: T::c(b2.sqrt()),
+        freeze: T::c(freeze.unwrap_or(0.0)),
         nonneg,
     }
 }

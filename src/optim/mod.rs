@@ -1,25 +1,38 @@
-//! The optimiser, one pipeline for every rule of both papers:
+//! The optimiser, one pipeline for every rule of both papers. Per parameter, in this order:
 //!
-//! global gradient-norm clipping → direction transforms (weight decay, momentum / Adam moments)
-//! → geometry step with any [`Potential`] → constraints (sign freeze, non-negativity, masks).
+//! 1. raw gradients (pruned synapses masked to 0);
+//! 2. the global gradient norm over all parameters of all groups, and clipping;
+//! 3. the group's gradient transforms (DANN's corrections);
+//! 4. weight decay (coupled, signed, unsigned or decoupled);
+//! 5. momentum, or Adam's moments;
+//! 6. the geometry step of the group's [`Potential`];
+//! 7. constraints: sign freeze, the non-negative clamp, pruning masks.
 //!
-//! SGD is `Euclidean`; SGD-EG is `NegEntropy` (signed weight decay); projected GD (cSGD) is
-//! `Euclidean` with `sign_freeze`; AdamW and AdamW-EG add `adam`; `unsigned_eg` is the Fig S2
-//! ablation `w ← w·exp(−η·d)`.
+//! Steps 3–7 are one fused pass over memory (`kernels::update`). SGD is `Euclidean`; SGD-EG is
+//! `NegEntropy` (signed weight decay); projected GD (cSGD) is `Euclidean` with `sign_freeze`;
+//! AdamW and AdamW-EG add `adam`; `unsigned_eg` is the Fig S2 ablation `w ← w·exp(−η·d)`.
+//! Parameter groups ([`groups`]) give some parameters their own rule; optimiser state is kept
+//! by parameter name ([`Optimizer::states`]).
 
 pub mod clip;
-pub mod constraint;
 pub mod direction;
+pub mod groups;
 pub mod schedule;
+pub mod state;
+pub mod transforms;
 
 pub use direction::{Adam, DecayMode};
+pub use groups::{GroupConfig, Groups};
 pub use schedule::Schedule;
+pub use state::State;
+pub use transforms::Transform;
 
 use crate::geometry::{MirrorMap, NegEntropy, Potential};
 use crate::kernels::Real;
 use crate::kernels::update::{adam_step, sgd_step};
-use crate::nn::{Param, SignSpec};
+use crate::nn::{Grads, Param, SignSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 /// Expands `$body` once per geometry with `$geo` bound to the step `(w, s, d) → w_new` at
 /// learning rate `$lr` (the potential's own [`MirrorMap::step`], or the unsigned-EG ablation), so
@@ -82,9 +95,20 @@ pub struct OptimConfig {
     pub clip_norm: Option<f64>,
     /// Projected GD: a weight that crosses zero is reset to `sign·sign_freeze` (e.g. 1e-18).
     pub sign_freeze: Option<f64>,
+    /// The non-negative clamp after each step: unset follows the parameter (Dale's-law
+    /// magnitudes are clamped), `true` clamps every parameter, `false` none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clamp: Option<bool>,
     /// The unsigned-EG ablation `w ← w·exp(−η·d)` (needs `potential = negentropy`).
     pub unsigned_eg: bool,
     pub schedule: Schedule,
+    /// Gradient transforms after clipping; unset means the model's default (a DANN model with
+    /// `model.dann_corrections` gets `["dann_corrections"]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transforms: Option<Vec<Transform>>,
+    /// Parameter groups, matched in the order written ([`groups`]).
+    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub groups: indexmap::IndexMap<String, GroupConfig>,
 }
 
 impl Default for OptimConfig {
@@ -102,6 +126,9 @@ impl Default for OptimConfig {
             sign_freeze: None,
             unsigned_eg: false,
             schedule: Schedule::Constant,
+            clamp: None,
+            transforms: None,
+            groups: indexmap::IndexMap::new(),
         }
     }
 }
@@ -123,11 +150,18 @@ impl OptimConfig {
         }
     }
 
-    /// Checks every field before any work starts; the message names the field and the fix.
+    /// Checks every field, and every group, before any work starts; the message names the
+    /// field and the fix.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_at("optimizer")?;
+        Groups::new(self).map(|_| ())
+    }
+
+    /// Checks the fields of one rule, naming them under the table `at`.
+    pub fn validate_at(&self, at: &str) -> Result<(), String> {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!(
-                "optimizer.lr must be a positive number (got {})",
+                "{at}.lr must be a positive number (got {})",
                 self.lr
             ));
         }
@@ -136,61 +170,61 @@ impl OptimConfig {
             ("weight_decay", self.weight_decay),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
-                return Err(format!("optimizer.{name} must be >= 0 (got {v})"));
+                return Err(format!("{at}.{name} must be >= 0 (got {v})"));
             }
         }
         if !(0.0..=1.0).contains(&self.dampening) {
             return Err(format!(
-                "optimizer.dampening must be in [0, 1] (got {})",
+                "{at}.dampening must be in [0, 1] (got {})",
                 self.dampening
             ));
         }
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
-            return Err("optimizer.nesterov needs momentum > 0 and dampening = 0".into());
+            return Err(format!(
+                "{at}.nesterov needs momentum > 0 and dampening = 0"
+            ));
         }
         self.potential
             .validate()
-            .map_err(|e| format!("optimizer.potential: {e}"))?;
+            .map_err(|e| format!("{at}.potential: {e}"))?;
         if self.unsigned_eg && self.potential != Potential::NegEntropy {
-            return Err(
-                "optimizer.unsigned_eg is an ablation of EG: set potential = \
-                        { kind = \"negentropy\" }"
-                    .into(),
-            );
+            return Err(format!(
+                "{at}.unsigned_eg is an ablation of EG: set potential = \
+                 {{ kind = \"negentropy\" }}"
+            ));
         }
         if let Some(t) = self.sign_freeze
             && !(t > 0.0 && t.is_finite())
         {
             return Err(format!(
-                "optimizer.sign_freeze must be > 0, e.g. 1e-18 (got {t})"
+                "{at}.sign_freeze must be > 0, e.g. 1e-18 (got {t})"
             ));
         }
         if let Some(c) = self.clip_norm
             && c.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
         {
-            return Err(format!("optimizer.clip_norm must be > 0 (got {c})"));
+            return Err(format!("{at}.clip_norm must be > 0 (got {c})"));
         }
         if let Some(a) = &self.adam {
             if !((0.0..1.0).contains(&a.beta1) && (0.0..1.0).contains(&a.beta2) && a.eps > 0.0) {
-                return Err("optimizer.adam needs 0 <= beta1, beta2 < 1 and eps > 0".into());
+                return Err(format!("{at}.adam needs 0 <= beta1, beta2 < 1 and eps > 0"));
             }
             if self.momentum != 0.0 {
-                return Err("optimizer.momentum has no effect with adam: remove one".into());
+                return Err(format!("{at}.momentum has no effect with adam: remove one"));
             }
             if !matches!(
                 self.weight_decay_mode,
                 DecayMode::Auto | DecayMode::Decoupled
             ) {
-                return Err("optimizer.adam uses decoupled weight decay: set \
-                            weight_decay_mode = \"decoupled\" or \"auto\""
-                    .into());
+                return Err(format!(
+                    "{at}.adam uses decoupled weight decay: set \
+                     weight_decay_mode = \"decoupled\" or \"auto\""
+                ));
             }
         } else if self.weight_decay_mode == DecayMode::Decoupled {
-            return Err("optimizer.weight_decay_mode = \"decoupled\" needs adam".into());
+            return Err(format!("{at}.weight_decay_mode = \"decoupled\" needs adam"));
         }
-        self.schedule
-            .validate()
-            .map_err(|e| format!("optimizer.{e}"))
+        self.schedule.validate().map_err(|e| format!("{at}.{e}"))
     }
 
     /// Whether no update can change a weight's sign (EG and its unsigned ablation): such
@@ -211,15 +245,6 @@ impl OptimConfig {
     }
 }
 
-/// Per-parameter optimiser state.
-#[derive(Clone, Debug, Default)]
-pub struct State<T> {
-    pub momentum: Vec<T>,
-    pub adam_m: Vec<T>,
-    pub adam_v: Vec<T>,
-    pub adam_vmax: Vec<T>,
-}
-
 /// What one update did, for the metrics log.
 #[derive(Clone, Copy, Debug)]
 pub struct StepInfo {
@@ -230,15 +255,20 @@ pub struct StepInfo {
     pub grad_norm_clipped: f64,
 }
 
-/// The optimiser: a validated config, the update counter and per-parameter state.
+/// The optimiser: a validated config compiled into group rules, the update counter and the
+/// state of every parameter, by name.
 #[derive(Clone, Debug)]
 pub struct Optimizer<T> {
     pub config: OptimConfig,
+    groups: Groups,
     /// Updates taken so far (the 0-based index of the next one).
     pub t: usize,
     /// The current epoch (for per-epoch schedules).
     pub epoch: usize,
-    pub states: Vec<State<T>>,
+    /// Momentum and Adam buffers by parameter name (empty until first used).
+    pub states: BTreeMap<String, State<T>>,
+    /// The rule index of each parameter seen so far.
+    assigned: HashMap<String, usize>,
     /// Compute the global gradient norm for [`StepInfo`] even without clipping (a full pass over
     /// the gradients; a training loop turns it on only for the steps it logs).
     pub measure_norm: bool,
@@ -248,85 +278,131 @@ impl<T: Real> Optimizer<T> {
     pub fn new(config: OptimConfig) -> Result<Self, String> {
         config.validate()?;
         Ok(Self {
+            groups: Groups::new(&config)?,
             config,
             t: 0,
             epoch: 0,
-            states: Vec::new(),
+            states: BTreeMap::new(),
+            assigned: HashMap::new(),
             measure_norm: true,
         })
     }
 
-    /// The learning rate of the next update.
+    /// The groups, compiled (to check them against a model's parameter names).
+    pub fn groups(&self) -> &Groups {
+        &self.groups
+    }
+
+    /// The learning rate of the next update (of `[optimizer]`; a group's is its own `lr` times
+    /// the same schedule factor).
     pub fn current_lr(&self) -> f64 {
         self.config.lr * self.config.schedule.factor(self.t, self.epoch)
     }
 
-    /// Applies one update to `params` (always passed in the same order) from their gradients.
-    pub fn step(&mut self, params: &mut [&mut Param<T>]) -> StepInfo {
-        let cfg = self.config.clone();
-        let lr = self.current_lr();
-        if self.states.len() != params.len() {
-            self.states = params.iter().map(|_| State::default()).collect();
+    /// Applies one update to `params` from their gradients in `grads` (see the module
+    /// documentation for the order of the pipeline).
+    pub fn step(&mut self, params: &mut [&mut Param<T>], grads: &mut Grads<T>) -> StepInfo {
+        let factor = self.config.schedule.factor(self.t, self.epoch);
+        for p in params.iter() {
+            p.mask(grads.of(p));
         }
-        constraint::mask_gradients(params);
-        let grad_norm = if cfg.clip_norm.is_some() || self.measure_norm {
-            clip::global_norm(params)
+        let grad_norm = if self.config.clip_norm.is_some() || self.measure_norm {
+            clip::global_norm(params.iter().map(|p| grads.get(&p.name)))
         } else {
             f64::NAN
         };
-        let scale = clip::clip_factor(grad_norm, cfg.clip_norm);
-        let decay = cfg.decay_mode();
-        for (p, st) in params.iter_mut().zip(self.states.iter_mut()) {
-            let nonneg = p.sign == SignSpec::NonNegative;
-            let w = &mut p.value;
-            let g = &p.grad;
-            if let Some(adam) = &cfg.adam {
-                let n = w.len();
-                for v in [&mut st.adam_m, &mut st.adam_v] {
-                    v.resize(n, T::zero());
+        let clip = clip::clip_factor(grad_norm, self.config.clip_norm);
+        for p in params.iter_mut() {
+            let rule_idx = match self.assigned.get(&p.name) {
+                Some(&i) => i,
+                None => {
+                    let i = self.groups.rule_of(&p.name);
+                    self.assigned.insert(p.name.clone(), i);
+                    i
                 }
-                if adam.amsgrad {
-                    st.adam_vmax.resize(n, T::zero());
-                }
-                let t1 = self.t + 1;
-                let c = direction::adam_coeffs::<T>(adam, scale, lr, cfg.weight_decay, t1, nonneg);
-                let step_lr = lr / direction::adam_bias1(adam, t1);
-                let vmax = adam.amsgrad.then_some(&mut st.adam_vmax[..]);
-                let (m, v) = (&mut st.adam_m, &mut st.adam_v);
-                with_geometry!(T, cfg, step_lr, |geo| {
-                    crate::dispatch!(adam_step(w, g, m, v, vmax, &c, geo))
-                });
-            } else {
-                let first = st.momentum.is_empty();
-                let c = direction::sgd_coeffs::<T>(
-                    scale,
-                    decay,
-                    cfg.weight_decay,
-                    cfg.momentum,
-                    cfg.dampening,
-                    cfg.nesterov,
-                    first,
-                    cfg.sign_freeze,
-                    nonneg,
-                );
-                let buf = if cfg.momentum > 0.0 {
-                    st.momentum.resize(w.len(), T::zero());
-                    Some(&mut st.momentum[..])
-                } else {
-                    None
-                };
-                with_geometry!(T, cfg, lr, |geo| chunked(w, g, buf, |w, g, buf| {
-                    crate::dispatch!(sgd_step(w, g, buf, &c, geo))
-                }));
-            }
+            };
+            let rule = &self.groups.rules[rule_idx];
+            let st = self.states.entry(p.name.clone()).or_default();
+            let scale = clip * transforms::factor(rule.transforms.as_deref().unwrap_or(&[]), p);
+            update(
+                rule,
+                rule.lr * factor,
+                self.t,
+                scale,
+                p,
+                grads.get(&p.name),
+                st,
+            );
+            p.mask_value();
         }
-        constraint::mask_values(params);
         self.t += 1;
         StepInfo {
-            lr,
+            lr: self.config.lr * factor,
             grad_norm,
-            grad_norm_clipped: grad_norm * scale,
+            grad_norm_clipped: grad_norm * clip,
         }
+    }
+}
+
+/// Steps 4–7 of the pipeline for one parameter under `rule`, at learning rate `lr`, with the
+/// raw gradient `g` scaled by `scale` (clipping and transforms), in one fused pass.
+fn update<T: Real>(
+    rule: &OptimConfig,
+    lr: f64,
+    t: usize,
+    scale: f64,
+    p: &mut Param<T>,
+    g: &[T],
+    st: &mut State<T>,
+) {
+    let nonneg = rule.clamp.unwrap_or(p.sign == SignSpec::NonNegative);
+    let w = &mut p.value;
+    if let Some(adam) = &rule.adam {
+        let n = w.len();
+        for v in [&mut st.adam_m, &mut st.adam_v] {
+            v.resize(n, T::zero());
+        }
+        if adam.amsgrad {
+            st.adam_vmax.resize(n, T::zero());
+        }
+        let t1 = t + 1;
+        let c = direction::adam_coeffs::<T>(
+            adam,
+            scale,
+            lr,
+            rule.weight_decay,
+            t1,
+            rule.sign_freeze,
+            nonneg,
+        );
+        let step_lr = lr / direction::adam_bias1(adam, t1);
+        let vmax = adam.amsgrad.then_some(&mut st.adam_vmax[..]);
+        let (m, v) = (&mut st.adam_m, &mut st.adam_v);
+        with_geometry!(T, rule, step_lr, |geo| {
+            crate::dispatch!(adam_step(w, g, m, v, vmax, &c, geo))
+        });
+    } else {
+        let first = st.momentum.is_empty();
+        let c = direction::sgd_coeffs::<T>(
+            scale,
+            rule.decay_mode(),
+            rule.weight_decay,
+            rule.momentum,
+            rule.dampening,
+            rule.nesterov,
+            first,
+            rule.sign_freeze,
+            nonneg,
+        );
+        let buf = if rule.momentum > 0.0 {
+            st.momentum.resize(w.len(), T::zero());
+            Some(&mut st.momentum[..])
+        } else {
+            None
+        };
+        with_geometry!(T, rule, lr, |geo| chunked(w, g, buf, |w, g, buf| {
+            crate::dispatch!(sgd_step(w, g, buf, &c, geo))
+        }));
     }
 }
 
@@ -357,13 +433,14 @@ mod tests {
                 })
                 .unwrap();
                 let mut norms = vec![];
+                let mut grads = Grads::for_params(&[&p]);
                 for step in 0..3 {
-                    p.grad = (0..n)
-                        .map(|i| ((i * (step + 3)) as f32 * 0.11).cos() * 1e-2)
-                        .collect();
-                    norms.push(opt.step(&mut [&mut p]).grad_norm);
+                    for (i, g) in grads.of(&p).iter_mut().enumerate() {
+                        *g = ((i * (step + 3)) as f32 * 0.11).cos() * 1e-2;
+                    }
+                    norms.push(opt.step(&mut [&mut p], &mut grads).grad_norm);
                 }
-                (p.value, opt.states[0].momentum.clone(), norms)
+                (p.value, opt.states["w"].momentum.clone(), norms)
             })
         };
         let (w1, m1, n1) = run(1);

@@ -1,7 +1,8 @@
 //! The `geoplast train` configuration, validated before any work starts.
 
+use crate::geometry::Potential;
 use crate::nn::{Activation, BiasKind, Init};
-use crate::optim::OptimConfig;
+use crate::optim::{GroupConfig, OptimConfig, Transform};
 use crate::tasks::r_of_k::ROfK;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -108,6 +109,45 @@ pub struct LossConfig {
 }
 
 impl TrainConfig {
+    /// Fills in what the model implies for the optimiser, so that the saved `config.toml` shows
+    /// the rules a run really used:
+    /// * a DANN model with `model.dann_corrections` gets `optimizer.transforms =
+    ///   ["dann_corrections"]` unless transforms are set;
+    /// * a divisive DANN model under a sign-preserving optimiser (EG) gets a group
+    ///   `dann_alpha` that trains the unconstrained `α` by gradient descent (science.md §3:
+    ///   under EG it would keep its initial negative sign for ever), unless a group already
+    ///   takes `*.alpha`.
+    pub fn apply_model_defaults(&mut self) {
+        let dann = self.model.kind == ModelKind::Dann;
+        let opt = &mut self.optimizer;
+        if opt.transforms.is_none() {
+            opt.transforms = Some(if dann && self.model.dann_corrections {
+                vec![Transform::DannCorrections]
+            } else {
+                vec![]
+            });
+        }
+        let alpha_taken = opt
+            .groups
+            .values()
+            .flat_map(|g| &g.params)
+            .filter_map(|p| globset::Glob::new(p).ok())
+            .any(|g| g.compile_matcher().is_match("layers.0.alpha"));
+        if dann && self.model.dann_divisive && opt.keeps_signs() && !alpha_taken {
+            opt.groups.insert(
+                "dann_alpha".into(),
+                GroupConfig {
+                    params: vec!["*.alpha".into()],
+                    potential: Some(Potential::Euclidean),
+                    unsigned_eg: Some(false),
+                    // α is a log scale: decay would pull e^α towards 1.
+                    weight_decay: Some(0.0),
+                    ..GroupConfig::default()
+                },
+            );
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.epochs == 0 {
             return Err("epochs must be >= 1".into());

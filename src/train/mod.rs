@@ -7,97 +7,24 @@
 //! The shuffle of epoch e is drawn from its own named generator, so a resumed run reaches the
 //! same weights as an uninterrupted one.
 
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod memory;
+pub mod model;
+pub mod report;
 
 use crate::error::{Error, Result};
 use crate::io::RunDir;
-use crate::io::checkpoint::{self, Tensor};
-use crate::nn::colei::ei_split;
 use crate::nn::loss::{bce, softmax_cross_entropy};
-use crate::nn::{BiasKind, ColEi, Dann, Layer, Linear, Mat, Param, Sequential};
-use crate::optim::{OptimConfig, Optimizer};
-use config::{DataConfig, ModelConfig, ModelKind, TrainConfig};
+use crate::nn::{Mat, Sequential};
+use crate::optim::Optimizer;
+use checkpoint::tensors_of;
+use config::{DataConfig, ModelKind, TrainConfig};
 use data::{Data, Split};
 use rand::seq::SliceRandom;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// Builds the network for `inputs` features and `outputs` units.
-pub fn build_model(
-    cfg: &ModelConfig,
-    opt: &OptimConfig,
-    inputs: usize,
-    outputs: usize,
-    input_mean: f64,
-    seed: u64,
-) -> Sequential<f32> {
-    let mut rng = crate::rng::named(seed, "train/init");
-    let bias = cfg.bias.unwrap_or(if opt.keeps_signs() {
-        BiasKind::Split
-    } else if cfg.kind == ModelKind::Dann {
-        BiasKind::Zero
-    } else {
-        BiasKind::Uniform
-    });
-    let mut dims = vec![inputs];
-    dims.extend(&cfg.hidden);
-    dims.push(outputs);
-    let mut layers = Vec::new();
-    for i in 0..dims.len() - 1 {
-        let name = format!("layers.{i}");
-        let last = i + 2 == dims.len();
-        let layer = match cfg.kind {
-            ModelKind::Mlp => Layer::Linear(Linear::new(
-                &name,
-                dims[i],
-                dims[i + 1],
-                cfg.init,
-                bias,
-                &mut rng,
-            )),
-            ModelKind::Colei if i == 0 => Layer::ColEi(ColEi::first_layer(
-                &name, dims[0], dims[1], input_mean, &mut rng,
-            )),
-            ModelKind::Colei => {
-                let (n_e, n_i) = ei_split(dims[i], cfg.ei_ratio);
-                Layer::ColEi(ColEi::balanced(
-                    &name,
-                    n_e,
-                    n_i,
-                    dims[i + 1],
-                    bias,
-                    &mut rng,
-                ))
-            }
-            ModelKind::Dann => {
-                let n_i = if last {
-                    1
-                } else {
-                    (dims[i + 1] / cfg.ei_ratio).max(1)
-                };
-                let mut d = Dann::new(
-                    &name,
-                    dims[i],
-                    dims[i + 1],
-                    n_i,
-                    i > 0,
-                    cfg.dann_divisive,
-                    bias,
-                    &mut rng,
-                );
-                d.corrections = cfg.dann_corrections;
-                Layer::Dann(d)
-            }
-        };
-        layers.push(layer);
-        if !last {
-            layers.push(Layer::Act(cfg.activation));
-        }
-    }
-    Sequential { layers }
-}
 
 /// Loss and ∂loss/∂output of a batch.
 fn loss_of(
@@ -141,97 +68,6 @@ fn evaluate(model: &Sequential<f32>, split: &Split, data: &Data, smoothing: f64)
     (loss / n, 100.0 * correct as f64 / n)
 }
 
-fn tensors_of(params: &[&Param<f32>]) -> BTreeMap<String, Tensor> {
-    params
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                Tensor {
-                    shape: p.shape.clone(),
-                    data: p.value.clone(),
-                },
-            )
-        })
-        .collect()
-}
-
-fn save_checkpoint(
-    run: &RunDir,
-    model: &Sequential<f32>,
-    opt: &Optimizer<f32>,
-    epoch: usize,
-) -> Result<()> {
-    let params = model.params();
-    let mut t = tensors_of(&params);
-    for (p, st) in params.iter().zip(&opt.states) {
-        for (kind, v) in [
-            ("momentum", &st.momentum),
-            ("adam_m", &st.adam_m),
-            ("adam_v", &st.adam_v),
-            ("adam_vmax", &st.adam_vmax),
-        ] {
-            if !v.is_empty() {
-                t.insert(
-                    format!("optimizer.{}.{kind}", p.name),
-                    Tensor {
-                        shape: p.shape.clone(),
-                        data: v.clone(),
-                    },
-                );
-            }
-        }
-    }
-    let meta = HashMap::from([
-        ("epoch".to_string(), epoch.to_string()),
-        ("step".to_string(), opt.t.to_string()),
-    ]);
-    checkpoint::save(&run.file("checkpoint.safetensors"), &t, meta)
-}
-
-fn load_checkpoint(
-    path: &Path,
-    model: &mut Sequential<f32>,
-    opt: &mut Optimizer<f32>,
-) -> Result<usize> {
-    let (t, meta) = checkpoint::load(path)?;
-    let num = |k: &str| -> Result<usize> {
-        meta.get(k)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| Error::data(path, format!("checkpoint metadata lacks `{k}`")))
-    };
-    let (epoch, step) = (num("epoch")?, num("step")?);
-    let mut params = model.params_mut();
-    opt.states = params.iter().map(|_| Default::default()).collect();
-    for (p, st) in params.iter_mut().zip(opt.states.iter_mut()) {
-        let tensor = t
-            .get(&p.name)
-            .ok_or_else(|| Error::data(path, format!("checkpoint has no tensor `{}`", p.name)))?;
-        if tensor.shape != p.shape {
-            return Err(Error::data(
-                path,
-                format!(
-                    "`{}` has shape {:?} in the checkpoint, {:?} in the model",
-                    p.name, tensor.shape, p.shape
-                ),
-            ));
-        }
-        p.value.copy_from_slice(&tensor.data);
-        for (kind, v) in [
-            ("momentum", &mut st.momentum),
-            ("adam_m", &mut st.adam_m),
-            ("adam_v", &mut st.adam_v),
-            ("adam_vmax", &mut st.adam_vmax),
-        ] {
-            if let Some(s) = t.get(&format!("optimizer.{}.{kind}", p.name)) {
-                *v = s.data.clone();
-            }
-        }
-    }
-    opt.t = step;
-    Ok(epoch)
-}
-
 /// The first key path at which two TOML values differ.
 fn first_difference(a: &toml::Value, b: &toml::Value, path: &str) -> Option<String> {
     match (a, b) {
@@ -272,27 +108,6 @@ pub struct Outcome {
     pub weight_stats: Vec<crate::analysis::weight_stats::WeightStats>,
 }
 
-/// Weight statistics of every matrix (parameters with two dimensions) against the run's
-/// `weights_init.safetensors`.
-fn matrix_stats(
-    run: &RunDir,
-    model: &Sequential<f32>,
-) -> Result<Vec<crate::analysis::weight_stats::WeightStats>> {
-    let (init, _) = checkpoint::load(&run.file("weights_init.safetensors"))?;
-    Ok(model
-        .params()
-        .iter()
-        .filter(|p| p.shape.len() == 2)
-        .filter_map(|p| {
-            let w0: Vec<f64> = init.get(&p.name)?.data.iter().map(|&v| v as f64).collect();
-            let w1: Vec<f64> = p.value.iter().map(|&v| v as f64).collect();
-            Some(crate::analysis::weight_stats::weight_stats(
-                &p.name, &w0, &w1,
-            ))
-        })
-        .collect())
-}
-
 /// Where a run comes from and where it goes (the command-line options of `geoplast train`).
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -324,6 +139,7 @@ pub fn resolve(mut cfg: TrainConfig, data_dir: Option<&Path>) -> Result<TrainCon
     if let DataConfig::Idx { dir, .. } = &mut cfg.data {
         *dir = Some(data::resolve_dir(dir, data_dir)?);
     }
+    cfg.apply_model_defaults();
     cfg.validate().map_err(Error::Config)?;
     Ok(cfg)
 }
@@ -387,7 +203,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
             data.train.min_input()
         )));
     }
-    let mut model = build_model(
+    let mut model = model::build(
         &cfg.model,
         &cfg.optimizer,
         data.train.dim(),
@@ -417,10 +233,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     }
     let ei_balance_at_init = model.ei_balance();
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
+    opt.groups()
+        .check_matches(model.params().iter().map(|p| p.name.as_str()))
+        .map_err(Error::Config)?;
+    let mut grads = model.grads();
     let mut run = RunDir::open(run_dir, resume)?;
     let start_epoch = if resume {
         let path = run.file("checkpoint.safetensors");
-        let e = load_checkpoint(&path, &mut model, &mut opt)?;
+        let e = checkpoint::load(&path, &mut model, &mut opt)?.epoch;
         if e > cfg.epochs {
             return Err(Error::data(
                 path,
@@ -441,12 +261,12 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     } else {
         run.write_text("config.toml", &resolved)?;
         let meta = HashMap::from([("about".to_string(), "initial weights".to_string())]);
-        checkpoint::save(
+        crate::io::checkpoint::save(
             &run.file("weights_init.safetensors"),
             &tensors_of(&model.params()),
             meta,
         )?;
-        save_checkpoint(&run, &model, &opt, 0)?;
+        checkpoint::save(&run.file("checkpoint.safetensors"), &model, &opt, 0)?;
         0
     };
     let start = std::time::Instant::now();
@@ -483,10 +303,10 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
                 });
             }
             epoch_loss += loss as f64 * idx.len() as f64;
-            model.zero_grad();
-            model.backward(&tape, grad);
+            grads.zero();
+            model.backward(&tape, grad, &mut grads);
             opt.measure_norm = (opt.t + 1) % cfg.log_every == 0;
-            let info = opt.step(&mut model.params_mut());
+            let info = opt.step(&mut model.params_mut(), &mut grads);
             if opt.t % cfg.log_every == 0 {
                 run.log(&serde_json::json!({
                     "step": opt.t, "epoch": epoch, "loss": loss, "lr": info.lr,
@@ -510,7 +330,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
             "test_loss": test_loss, "test_acc": test_acc,
         }))?;
         run.flush()?;
-        save_checkpoint(&run, &model, &opt, epoch + 1)?;
+        checkpoint::save(&run.file("checkpoint.safetensors"), &model, &opt, epoch + 1)?;
     }
     pb.finish_and_clear();
     if end_epoch < cfg.epochs {
@@ -531,7 +351,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         "about".to_string(),
         format!("weights after {} epochs", cfg.epochs),
     )]);
-    checkpoint::save(
+    crate::io::checkpoint::save(
         &run.file("weights_final.safetensors"),
         &tensors_of(&model.params()),
         meta,
@@ -543,120 +363,9 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         test_acc,
         seconds: start.elapsed().as_secs_f64(),
         ei_balance_at_init,
-        weight_stats: matrix_stats(&run, &model)?,
+        weight_stats: report::matrix_stats(&run, &model)?,
     };
     run.write_json("summary.json", &outcome)?;
-    write_report(&run, cfg, &outcome)?;
+    report::write_report(&run, cfg, &outcome)?;
     Ok(outcome)
-}
-
-/// Learning curves from `metrics.jsonl` (all epochs, also those before a resume) and report.md.
-fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
-    use crate::report::{Figure, Panel, PanelKind, Series, plot};
-    let path = run.file("metrics.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let (mut ep, mut acc, mut tl, mut trl) = (vec![], vec![], vec![], vec![]);
-    for v in text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-    {
-        if let (Some(e), Some(a)) = (v["epoch"].as_f64(), v["test_acc"].as_f64()) {
-            ep.push(e);
-            acc.push(a);
-            tl.push(v["test_loss"].as_f64().unwrap_or(f64::NAN));
-            trl.push(v["train_loss"].as_f64().unwrap_or(f64::NAN));
-        }
-    }
-    let fig = Figure {
-        title: format!(
-            "{:?} model, {} potential",
-            cfg.model.kind, cfg.optimizer.potential
-        ),
-        cols: 2,
-        panels: vec![
-            Panel {
-                title: "loss".into(),
-                x_label: "epoch".into(),
-                y_label: "loss".into(),
-                kind: PanelKind::Lines(vec![
-                    Series {
-                        name: "train".into(),
-                        x: ep.clone(),
-                        y: trl,
-                    },
-                    Series {
-                        name: "test".into(),
-                        x: ep.clone(),
-                        y: tl,
-                    },
-                ]),
-            },
-            Panel {
-                title: "test accuracy".into(),
-                x_label: "epoch".into(),
-                y_label: "accuracy (%)".into(),
-                kind: PanelKind::Lines(vec![Series {
-                    name: "test".into(),
-                    x: ep,
-                    y: acc,
-                }]),
-            },
-        ],
-    };
-    plot::save(&fig, &run.file("curves"))?;
-    let mut report = format!(
-        "# Training run\n\nModel {:?} (hidden {:?}), optimiser potential {}, lr {}, {} epochs, batch {}, seed {}.\n\n\
-         Final test accuracy **{:.2} %**, test loss {:.4} ({:.1} s).\n\n![curves](curves.png)\n\n\
-         Files: `config.toml`, `metrics.jsonl`, `weights_init.safetensors`, `weights_final.safetensors`, \
-         `checkpoint.safetensors`.\n",
-        cfg.model.kind,
-        cfg.model.hidden,
-        cfg.optimizer.potential,
-        cfg.optimizer.lr,
-        cfg.epochs,
-        cfg.batch_size,
-        cfg.seed,
-        o.test_acc,
-        o.test_loss,
-        o.seconds,
-    );
-    if let DataConfig::Idx {
-        validation: Some(n),
-        ..
-    } = &cfg.data
-    {
-        report += &format!(
-            "\n\"Test\" numbers are on the last {n} training samples, held out for validation; the test files were not used.\n"
-        );
-    }
-    if !o.weight_stats.is_empty() {
-        report += "\n## Weights after training\n\n| matrix | n | sign flips | set to 0 | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − half-normal |\n|---|---|---|---|---|---|---|---|---|\n";
-        for w in &o.weight_stats {
-            report += &format!(
-                "| {} | {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
-                w.name,
-                w.n,
-                w.sign_flips,
-                w.zeroed,
-                w.fraction_grown,
-                w.multiplicative.slope,
-                w.multiplicative.slope_p,
-                w.multiplicative.r2,
-                w.log_skewness,
-                w.log_kurtosis,
-                w.loglik_lognormal - w.loglik_halfnormal
-            );
-        }
-        report += "\nA positive slope is the multiplicative signature of EG; sign flips are 0 under EG by construction.\n";
-    }
-    if !o.ei_balance_at_init.is_empty() {
-        report += "\n## E/I balance at initialisation\n\n| layer | mean row sum of the effective matrix |\n|---|---|\n";
-        for (name, v) in &o.ei_balance_at_init {
-            report += &format!("| {name} | {v:.4} |\n");
-        }
-        report += "\nA balanced Dale initialisation has row sums near 0; a large value means an outlier \
-                   eigenvalue and saturated units. The first column-EI layer is centred by its bias instead.\n";
-    }
-    run.write_text("report.md", &report)?;
-    Ok(())
 }

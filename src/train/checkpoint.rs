@@ -1,0 +1,141 @@
+//! A run's checkpoint: every parameter and every optimiser buffer by name, with the position in
+//! training in the metadata. Rewritten atomically, so a killed run resumes from the last one.
+//!
+//! Metadata: `format` (the layout version, [`FORMAT`]), `epoch` (epochs completed) and `step`
+//! (updates taken). Tensors: each parameter under its own name, each optimiser buffer under
+//! `optimizer.{parameter}.{kind}` (`kind` one of [`crate::optim::state::KINDS`]). On load every
+//! tensor must belong to the model and have its parameter's shape.
+
+use crate::error::{Error, Result};
+use crate::io::checkpoint::{self, Tensor};
+use crate::nn::{Param, Sequential};
+use crate::optim::Optimizer;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The checkpoint layout this build writes. Format 1 (before the version was written) has the
+/// same layout and is read too.
+pub const FORMAT: u32 = 2;
+
+/// Where training stood when a checkpoint was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: usize,
+    pub step: usize,
+}
+
+/// The values of `params` as named tensors.
+pub fn tensors_of(params: &[&Param<f32>]) -> BTreeMap<String, Tensor> {
+    params
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                Tensor {
+                    shape: p.shape.clone(),
+                    data: p.value.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Writes the weights and optimiser state of a run at `epoch` to `path`.
+pub fn save(
+    path: &Path,
+    model: &Sequential<f32>,
+    opt: &Optimizer<f32>,
+    epoch: usize,
+) -> Result<()> {
+    let params = model.params();
+    let mut t = tensors_of(&params);
+    for p in &params {
+        let Some(st) = opt.states.get(&p.name) else {
+            continue;
+        };
+        for (kind, v) in st.buffers() {
+            if !v.is_empty() {
+                t.insert(
+                    format!("optimizer.{}.{kind}", p.name),
+                    Tensor {
+                        shape: p.shape.clone(),
+                        data: v.clone(),
+                    },
+                );
+            }
+        }
+    }
+    let meta = HashMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        ("epoch".to_string(), epoch.to_string()),
+        ("step".to_string(), opt.t.to_string()),
+    ]);
+    checkpoint::save(path, &t, meta)
+}
+
+/// Restores weights and optimiser state from `path`, checking every tensor's name and shape.
+pub fn load(
+    path: &Path,
+    model: &mut Sequential<f32>,
+    opt: &mut Optimizer<f32>,
+) -> Result<Position> {
+    let (mut t, meta) = checkpoint::load(path)?;
+    let bad = |m: String| Error::data(path, m);
+    let num = |k: &str| -> Result<usize> {
+        meta.get(k)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| bad(format!("checkpoint metadata lacks `{k}`")))
+    };
+    let format = match meta.get("format") {
+        None => 1,
+        Some(v) => v
+            .parse::<u32>()
+            .map_err(|_| bad(format!("checkpoint format `{v}` is not a number")))?,
+    };
+    if format > FORMAT {
+        return Err(bad(format!(
+            "checkpoint format {format} is newer than this geoplast reads ({FORMAT}): \
+             resume with the geoplast that wrote it"
+        )));
+    }
+    let pos = Position {
+        epoch: num("epoch")?,
+        step: num("step")?,
+    };
+    let shape_error = |name: &str, got: &[usize], want: &[usize]| {
+        bad(format!(
+            "`{name}` has shape {got:?} in the checkpoint, {want:?} in the model"
+        ))
+    };
+    opt.states.clear();
+    for p in model.params_mut() {
+        let tensor = t
+            .remove(&p.name)
+            .ok_or_else(|| bad(format!("checkpoint has no tensor `{}`", p.name)))?;
+        if tensor.shape != p.shape {
+            return Err(shape_error(&p.name, &tensor.shape, &p.shape));
+        }
+        p.value.copy_from_slice(&tensor.data);
+        let st = opt.states.entry(p.name.clone()).or_default();
+        for kind in crate::optim::state::KINDS {
+            if let Some(s) = t.remove(&format!("optimizer.{}.{kind}", p.name)) {
+                if s.shape != p.shape {
+                    return Err(shape_error(
+                        &format!("optimizer.{}.{kind}", p.name),
+                        &s.shape,
+                        &p.shape,
+                    ));
+                }
+                *st.buffer_mut(kind).expect("a known kind") = s.data;
+            }
+        }
+    }
+    if let Some(name) = t.keys().next() {
+        return Err(bad(format!(
+            "checkpoint tensor `{name}` belongs to no parameter of the model: the checkpoint \
+             is from a different model (start a new run with --out)"
+        )));
+    }
+    opt.t = pos.step;
+    Ok(pos)
+}

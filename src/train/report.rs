@@ -1,0 +1,140 @@
+//! What a finished run writes about itself: weight statistics, learning curves and `report.md`.
+
+use super::Outcome;
+use super::config::{DataConfig, TrainConfig};
+use crate::error::{Error, Result};
+use crate::io::RunDir;
+use crate::io::checkpoint;
+use crate::nn::Sequential;
+
+/// Weight statistics of every matrix (parameters with two dimensions) against the run's
+/// `weights_init.safetensors`.
+pub fn matrix_stats(
+    run: &RunDir,
+    model: &Sequential<f32>,
+) -> Result<Vec<crate::analysis::weight_stats::WeightStats>> {
+    let (init, _) = checkpoint::load(&run.file("weights_init.safetensors"))?;
+    Ok(model
+        .params()
+        .iter()
+        .filter(|p| p.shape.len() == 2)
+        .filter_map(|p| {
+            let w0: Vec<f64> = init.get(&p.name)?.data.iter().map(|&v| v as f64).collect();
+            let w1: Vec<f64> = p.value.iter().map(|&v| v as f64).collect();
+            Some(crate::analysis::weight_stats::weight_stats(
+                &p.name, &w0, &w1,
+            ))
+        })
+        .collect())
+}
+
+/// Learning curves from `metrics.jsonl` (all epochs, also those before a resume) and report.md.
+pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
+    use crate::report::{Figure, Panel, PanelKind, Series, plot};
+    let path = run.file("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let (mut ep, mut acc, mut tl, mut trl) = (vec![], vec![], vec![], vec![]);
+    for v in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    {
+        if let (Some(e), Some(a)) = (v["epoch"].as_f64(), v["test_acc"].as_f64()) {
+            ep.push(e);
+            acc.push(a);
+            tl.push(v["test_loss"].as_f64().unwrap_or(f64::NAN));
+            trl.push(v["train_loss"].as_f64().unwrap_or(f64::NAN));
+        }
+    }
+    let fig = Figure {
+        title: format!(
+            "{:?} model, {} potential",
+            cfg.model.kind, cfg.optimizer.potential
+        ),
+        cols: 2,
+        panels: vec![
+            Panel {
+                title: "loss".into(),
+                x_label: "epoch".into(),
+                y_label: "loss".into(),
+                kind: PanelKind::Lines(vec![
+                    Series {
+                        name: "train".into(),
+                        x: ep.clone(),
+                        y: trl,
+                    },
+                    Series {
+                        name: "test".into(),
+                        x: ep.clone(),
+                        y: tl,
+                    },
+                ]),
+            },
+            Panel {
+                title: "test accuracy".into(),
+                x_label: "epoch".into(),
+                y_label: "accuracy (%)".into(),
+                kind: PanelKind::Lines(vec![Series {
+                    name: "test".into(),
+                    x: ep,
+                    y: acc,
+                }]),
+            },
+        ],
+    };
+    plot::save(&fig, &run.file("curves"))?;
+    let mut report = format!(
+        "# Training run\n\nModel {:?} (hidden {:?}), optimiser potential {}, lr {}, {} epochs, batch {}, seed {}.\n\n\
+         Final test accuracy **{:.2} %**, test loss {:.4} ({:.1} s).\n\n![curves](curves.png)\n\n\
+         Files: `config.toml`, `metrics.jsonl`, `weights_init.safetensors`, `weights_final.safetensors`, \
+         `checkpoint.safetensors`.\n",
+        cfg.model.kind,
+        cfg.model.hidden,
+        cfg.optimizer.potential,
+        cfg.optimizer.lr,
+        cfg.epochs,
+        cfg.batch_size,
+        cfg.seed,
+        o.test_acc,
+        o.test_loss,
+        o.seconds,
+    );
+    if let DataConfig::Idx {
+        validation: Some(n),
+        ..
+    } = &cfg.data
+    {
+        report += &format!(
+            "\n\"Test\" numbers are on the last {n} training samples, held out for validation; the test files were not used.\n"
+        );
+    }
+    if !o.weight_stats.is_empty() {
+        report += "\n## Weights after training\n\n| matrix | n | sign flips | set to 0 | fraction grown | slope of abs(Δw) on abs(w_init) (p) | R² | skewness / excess kurtosis of ln abs(w) | log-lik. log-normal − half-normal |\n|---|---|---|---|---|---|---|---|---|\n";
+        for w in &o.weight_stats {
+            report += &format!(
+                "| {} | {} | {} | {} | {:.3} | {:.3} ({:.2e}) | {:.3} | {:.2} / {:.2} | {:.1} |\n",
+                w.name,
+                w.n,
+                w.sign_flips,
+                w.zeroed,
+                w.fraction_grown,
+                w.multiplicative.slope,
+                w.multiplicative.slope_p,
+                w.multiplicative.r2,
+                w.log_skewness,
+                w.log_kurtosis,
+                w.loglik_lognormal - w.loglik_halfnormal
+            );
+        }
+        report += "\nA positive slope is the multiplicative signature of EG; sign flips are 0 under EG by construction.\n";
+    }
+    if !o.ei_balance_at_init.is_empty() {
+        report += "\n## E/I balance at initialisation\n\n| layer | mean row sum of the effective matrix |\n|---|---|\n";
+        for (name, v) in &o.ei_balance_at_init {
+            report += &format!("| {name} | {v:.4} |\n");
+        }
+        report += "\nA balanced Dale initialisation has row sums near 0; a large value means an outlier \
+                   eigenvalue and saturated units. The first column-EI layer is centred by its bias instead.\n";
+    }
+    run.write_text("report.md", &report)?;
+    Ok(())
+}
