@@ -659,6 +659,10 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         );
         pb.finish_and_clear();
         let count = |f: &dyn Fn(&exec::Done) -> bool| done.iter().filter(|d| f(d)).count();
+        let stopped = count(&|d| matches!(d, exec::Done::Stopped));
+        if stopped > 0 {
+            outln!("{stopped} runs stopped by a signal: run the same command again to continue")?;
+        }
         outln!(
             "{} trained, {} skipped (complete or diverged before), {} diverged, {} failed; {:.1} s with {jobs} jobs × {} threads",
             count(&|d| matches!(d, exec::Done::Trained)),
@@ -1158,11 +1162,19 @@ fn main() -> std::process::ExitCode {
                     quiet: false,
                 };
                 let o = geoplast::train::run_cli(&config, &opts)?;
+                let accuracy = if o.test_acc.is_nan() {
+                    String::new()
+                } else {
+                    format!("test accuracy {:.2} %, ", o.test_acc)
+                };
+                let length = if o.epochs > 0 {
+                    format!("{} epochs", o.epochs)
+                } else {
+                    format!("{} updates", o.updates)
+                };
                 outln!(
-                    "test accuracy {:.2} %, test loss {:.4} after {} epochs ({:.1} s); run folder {}",
-                    o.test_acc,
+                    "{accuracy}test loss {:.4} after {length} ({:.1} s); run folder {}",
                     o.test_loss,
-                    o.epochs,
                     o.seconds,
                     o.run_dir.display()
                 )?;
@@ -1179,7 +1191,13 @@ fn main() -> std::process::ExitCode {
         })
     };
     match flushed(run()) {
+        // Ended early by Ctrl-C or SIGTERM, with a checkpoint: 128 + SIGINT, as shells do.
+        Ok(()) if geoplast::train::hooks::stop_requested() => std::process::ExitCode::from(130),
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if geoplast::train::hooks::stop_requested() => {
+            eprintln!("stopped by a signal: {e:#}");
+            std::process::ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -255,6 +255,12 @@ fn run_sweep(
     {
         return Err(Error::Config(format!("run {} failed: {m}", r.name)));
     }
+    if done.iter().any(|d| matches!(d, Done::Stopped)) {
+        return Err(Error::Config(format!(
+            "runs of {} were stopped: run the same command again to continue them",
+            out.display()
+        )));
+    }
     let s = summary::collect(sweep, &runs, out)?;
     s.write(out)?;
     Ok((runs, s))

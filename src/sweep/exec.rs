@@ -73,6 +73,8 @@ pub struct Options {
 pub enum Done {
     Skipped(Status),
     Trained,
+    /// Stopped (or not started) by Ctrl-C or SIGTERM; the folder resumes on the next call.
+    Stopped,
     Diverged(String),
     Failed(String),
 }
@@ -86,6 +88,9 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
     if matches!(st, Status::Complete | Status::Diverged) {
         return Done::Skipped(st);
     }
+    if train::hooks::stop_requested() {
+        return Done::Stopped;
+    }
     let dir = run.dir(out);
     let opts = RunOptions {
         quiet: true,
@@ -94,6 +99,7 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
     let trained = guarded(|| train::run(&run.config, &dir, st == Status::Interrupted, &opts));
     let failed_note = dir.join("failed.json");
     match trained {
+        Ok(o) if o.stopped => Done::Stopped,
         Ok(_) => {
             // A failure recorded by an earlier invocation is history now.
             let _ = std::fs::remove_file(&failed_note);

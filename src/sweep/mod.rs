@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! base = "mlp_fmnist_gd.toml"      # a train config (relative to this file), or an inline [base] table
-//! metric = "test_acc"              # or "test_loss": picks the best setting per group
+//! metric = "test_acc"              # or "test_loss", "train_loss_auc": the best setting per group
 //! group_by = ["variant"]           # default: the variant, if there are variants
 //!
 //! [grid]                           # crossed with everything; keys are dotted config paths
@@ -39,6 +39,9 @@ pub enum Metric {
     TestAcc,
     /// Test (or validation) loss, lower is better.
     TestLoss,
+    /// The mean training loss over the run (the area under its training-loss curve), lower is
+    /// better: rewards fast learning.
+    TrainLossAuc,
 }
 
 impl Metric {
@@ -46,13 +49,14 @@ impl Metric {
         match self {
             Metric::TestAcc => "test_acc",
             Metric::TestLoss => "test_loss",
+            Metric::TrainLossAuc => "train_loss_auc",
         }
     }
     /// Whether `a` is better than `b`.
     pub fn better(self, a: f64, b: f64) -> bool {
         match self {
             Metric::TestAcc => a > b,
-            Metric::TestLoss => a < b,
+            Metric::TestLoss | Metric::TrainLossAuc => a < b,
         }
     }
 }

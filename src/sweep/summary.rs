@@ -17,6 +17,7 @@ pub struct Row {
     pub epochs: Option<usize>,
     pub test_acc: Option<f64>,
     pub test_loss: Option<f64>,
+    pub train_loss_auc: Option<f64>,
     pub seconds: Option<f64>,
 }
 
@@ -25,6 +26,7 @@ impl Row {
         match m {
             Metric::TestAcc => self.test_acc,
             Metric::TestLoss => self.test_loss,
+            Metric::TrainLossAuc => self.train_loss_auc,
         }
     }
 }
@@ -74,6 +76,7 @@ pub fn collect(sweep: &Sweep, runs: &[Run], out: &Path) -> Result<Summary> {
             epochs: None,
             test_acc: None,
             test_loss: None,
+            train_loss_auc: None,
             seconds: None,
         };
         if st == Status::Complete {
@@ -84,6 +87,7 @@ pub fn collect(sweep: &Sweep, runs: &[Run], out: &Path) -> Result<Summary> {
             row.epochs = v["epochs"].as_u64().map(|e| e as usize);
             row.test_acc = v["test_acc"].as_f64();
             row.test_loss = v["test_loss"].as_f64();
+            row.train_loss_auc = v["train_loss_auc"].as_f64();
             row.seconds = v["seconds"].as_f64();
         }
         rows.push(row);
@@ -192,7 +196,14 @@ impl Summary {
             .iter()
             .copied()
             .chain(cols.iter().copied())
-            .chain(["status", "epochs", "test_acc", "test_loss", "seconds"])
+            .chain([
+                "status",
+                "epochs",
+                "test_acc",
+                "test_loss",
+                "train_loss_auc",
+                "seconds",
+            ])
             .map(csv_field)
             .collect::<Vec<_>>()
             .join(",");
@@ -206,6 +217,7 @@ impl Summary {
                     r.epochs.map_or(String::new(), |e| e.to_string()),
                     num(r.test_acc),
                     num(r.test_loss),
+                    num(r.train_loss_auc),
                     num(r.seconds),
                 ])
                 .map(|f| csv_field(&f))

@@ -5,5 +5,6 @@ pub mod dataset;
 pub mod idx;
 pub mod linreg;
 pub mod r_of_k;
+pub mod teacher;
 
 pub use dataset::Dataset;

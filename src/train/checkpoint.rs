@@ -1,8 +1,8 @@
 //! A run's checkpoint: every parameter and every optimiser buffer by name, with the position in
 //! training in the metadata. Rewritten atomically, so a killed run resumes from the last one.
 //!
-//! Metadata: `format` (the layout version, [`FORMAT`]), `epoch` (epochs completed) and `step`
-//! (updates taken). Tensors: each parameter under its own name, each optimiser buffer under
+//! Metadata: `format` (the layout version, [`FORMAT`]), `epoch` (epochs completed), `step`
+//! (updates taken) and the trainer's own keys (`source.*`, `train.*`). Tensors: each parameter under its own name, each optimiser buffer under
 //! `optimizer.{parameter}.{kind}` (`kind` one of [`crate::optim::state::KINDS`]). On load every
 //! tensor must belong to the model and have its parameter's shape.
 
@@ -16,6 +16,14 @@ use std::path::Path;
 /// The checkpoint layout this build writes. Format 1 (before the version was written) has the
 /// same layout and is read too.
 pub const FORMAT: u32 = 2;
+
+/// What a checkpoint records beyond weights and optimiser state: completed epochs and the
+/// trainer's metadata (the source's position, running loss sums).
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    pub epoch: usize,
+    pub meta: Vec<(String, String)>,
+}
 
 /// Where training stood when a checkpoint was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +48,12 @@ pub fn tensors_of(params: &[&Param<f32>]) -> BTreeMap<String, Tensor> {
         .collect()
 }
 
-/// Writes the weights and optimiser state of a run at `epoch` to `path`.
+/// Writes the weights, the optimiser state and `extra` to `path`.
 pub fn save(
     path: &Path,
     model: &Sequential<f32>,
     opt: &Optimizer<f32>,
-    epoch: usize,
+    extra: &Extra,
 ) -> Result<()> {
     let params = model.params();
     let mut t = tensors_of(&params);
@@ -65,11 +73,12 @@ pub fn save(
             }
         }
     }
-    let meta = HashMap::from([
+    let mut meta = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
-        ("epoch".to_string(), epoch.to_string()),
+        ("epoch".to_string(), extra.epoch.to_string()),
         ("step".to_string(), opt.t.to_string()),
     ]);
+    meta.extend(extra.meta.iter().cloned());
     checkpoint::save(path, &t, meta)
 }
 

@@ -4,6 +4,7 @@ use crate::geometry::Potential;
 use crate::nn::{Activation, BiasKind, Init};
 use crate::optim::{GroupConfig, OptimConfig, Transform};
 use crate::tasks::r_of_k::ROfK;
+use crate::tasks::teacher::Teacher;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -11,7 +12,16 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     pub seed: u64,
-    pub epochs: usize,
+    /// The length in passes over a data set; a stream is counted in `updates` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    /// The length in updates (the alternative to `epochs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<usize>,
+    /// Evaluate (and checkpoint) every this many updates; default: every epoch, or a tenth of
+    /// the updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_every: Option<usize>,
     pub batch_size: usize,
     /// Log the training loss every this many updates.
     #[serde(default = "default_log_every")]
@@ -21,6 +31,32 @@ pub struct TrainConfig {
     pub optimizer: OptimConfig,
     #[serde(default)]
     pub loss: LossConfig,
+    /// Extra checkpoints, kept under `checkpoints/` in the run folder.
+    #[serde(default, skip_serializing_if = "CheckpointConfig::is_empty")]
+    pub checkpoints: CheckpointConfig,
+}
+
+/// Checkpoints beyond the rolling `checkpoint.safetensors`, each written once under a name later
+/// tools can find: `checkpoints/step_000050`, `checkpoints/epoch_003` (at the start of epoch 3,
+/// before its first update), `checkpoints/test_acc_80` (the first evaluation at which the
+/// metric reaches the threshold: at or above it for accuracies, at or below for losses).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckpointConfig {
+    /// After these updates (counted from 1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub at: Vec<usize>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub epoch_starts: bool,
+    /// Metric name (`test_acc`, `test_loss`, `train_loss`) → thresholds.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub thresholds: std::collections::BTreeMap<String, Vec<f64>>,
+}
+
+impl CheckpointConfig {
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty() && !self.epoch_starts && self.thresholds.is_empty()
+    }
 }
 
 fn default_log_every() -> usize {
@@ -55,6 +91,11 @@ pub enum DataConfig {
     ROfK {
         #[serde(default)]
         task: ROfK,
+    },
+    /// A stream of student–teacher regression samples (MSE), counted in updates.
+    Teacher {
+        #[serde(flatten)]
+        task: Teacher,
     },
 }
 
@@ -98,6 +139,23 @@ impl Default for ModelConfig {
             ei_ratio: 10,
             dann_divisive: true,
             dann_corrections: true,
+        }
+    }
+}
+
+/// The unit a run's length, `--stop-after` and checkpoints count in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Epochs,
+    Updates,
+}
+
+impl Unit {
+    /// The config key of this unit.
+    pub fn key(self) -> &'static str {
+        match self {
+            Unit::Epochs => "epochs",
+            Unit::Updates => "updates",
         }
     }
 }
@@ -148,9 +206,60 @@ impl TrainConfig {
         }
     }
 
+    /// The run's length as (count, unit): epochs for a data set, updates for a stream or when
+    /// `updates` is given.
+    pub fn length(&self) -> (usize, Unit) {
+        match (self.epochs, self.updates) {
+            (Some(e), _) => (e, Unit::Epochs),
+            (None, Some(u)) => (u, Unit::Updates),
+            (None, None) => (0, Unit::Epochs),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
-        if self.epochs == 0 {
-            return Err("epochs must be >= 1".into());
+        let stream = matches!(self.data, DataConfig::Teacher { .. });
+        match (self.epochs, self.updates) {
+            (Some(_), Some(_)) => {
+                return Err("set either epochs or updates, not both".into());
+            }
+            (None, None) => {
+                return Err(if stream {
+                    "updates is missing: a stream is counted in updates".into()
+                } else {
+                    "epochs (or updates) is missing: set the length of the run".into()
+                });
+            }
+            (Some(_), None) if stream => {
+                return Err("epochs: a stream has no epochs, set updates = N instead".into());
+            }
+            (Some(0), _) | (_, Some(0)) => {
+                return Err(format!("{} must be >= 1", self.length().1.key()));
+            }
+            _ => {}
+        }
+        if self.eval_every == Some(0) {
+            return Err("eval_every must be >= 1 (updates between evaluations)".into());
+        }
+        if let Some(&t) = self.checkpoints.at.iter().find(|&&t| t == 0) {
+            return Err(format!(
+                "checkpoints.at lists update {t}: updates count from 1 (the initial weights are \
+                 weights_init.safetensors)"
+            ));
+        }
+        for (m, v) in &self.checkpoints.thresholds {
+            if !["test_acc", "test_loss", "train_loss"].contains(&m.as_str()) {
+                return Err(format!(
+                    "checkpoints.thresholds.{m}: unknown metric; use test_acc, test_loss or train_loss"
+                ));
+            }
+            if let Some(x) = v.iter().find(|x| !x.is_finite()) {
+                return Err(format!(
+                    "checkpoints.thresholds.{m}: {x} is not a finite number"
+                ));
+            }
+        }
+        if let DataConfig::Teacher { task } = &self.data {
+            task.validate()?;
         }
         if self.batch_size == 0 {
             return Err("batch_size must be >= 1".into());

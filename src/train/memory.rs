@@ -41,6 +41,10 @@ pub fn data_bytes(data: &DataConfig) -> Option<u64> {
             rows.checked_mul(words.checked_mul(8)?.checked_add(1)?)
         }
         DataConfig::Idx { .. } => Some(0),
+        // The held-out test set: n_test × (inputs + outputs) f32.
+        DataConfig::Teacher { task } => (task.n_test as u64)
+            .checked_mul((task.inputs as u64).checked_add(task.outputs as u64)?)?
+            .checked_mul(4),
     }
 }
 

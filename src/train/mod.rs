@@ -10,63 +10,21 @@
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod hooks;
 pub mod memory;
 pub mod model;
 pub mod report;
+pub mod source;
+pub mod trainer;
 
 use crate::error::{Error, Result};
 use crate::io::RunDir;
-use crate::nn::loss::{bce, softmax_cross_entropy};
-use crate::nn::{Mat, Sequential};
 use crate::optim::Optimizer;
 use checkpoint::tensors_of;
-use config::{DataConfig, ModelKind, TrainConfig};
-use data::{Data, Split};
-use rand::seq::SliceRandom;
+use config::{DataConfig, ModelKind, TrainConfig, Unit};
+use source::Source;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// Loss and ∂loss/∂output of a batch.
-fn loss_of(
-    out: &Mat<f32>,
-    split: &Split,
-    idx: &[usize],
-    data: &Data,
-    smoothing: f64,
-    grad: &mut Mat<f32>,
-) -> f32 {
-    let labels: Vec<u32> = idx.iter().map(|&i| split.label(i)).collect();
-    if data.binary {
-        let t: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
-        bce(out, &t, grad)
-    } else {
-        softmax_cross_entropy(out, &labels, smoothing, None, grad)
-    }
-}
-
-/// Mean loss and accuracy (%) on a split.
-fn evaluate(model: &Sequential<f32>, split: &Split, data: &Data, smoothing: f64) -> (f64, f64) {
-    let (mut loss, mut correct) = (0.0, 0usize);
-    let all: Vec<usize> = (0..split.len()).collect();
-    for idx in all.chunks(1000) {
-        let out = model.predict(split.batch(idx));
-        let mut g = Mat::zeros(out.rows, out.cols);
-        loss += loss_of(&out, split, idx, data, smoothing, &mut g) as f64 * idx.len() as f64;
-        for (r, &i) in idx.iter().enumerate() {
-            let row = out.row(r);
-            let pred = if data.binary {
-                (row[0] >= 0.0) as u32
-            } else {
-                (0..row.len())
-                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                    .unwrap_or(0) as u32
-            };
-            correct += (pred == split.label(i)) as usize;
-        }
-    }
-    let n = split.len().max(1) as f64;
-    (loss / n, 100.0 * correct as f64 / n)
-}
 
 /// The first key path at which two TOML values differ.
 fn first_difference(a: &toml::Value, b: &toml::Value, path: &str) -> Option<String> {
@@ -98,10 +56,20 @@ fn first_difference(a: &toml::Value, b: &toml::Value, path: &str) -> Option<Stri
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Outcome {
     pub run_dir: PathBuf,
+    /// Epochs completed (0 for a stream).
     pub epochs: usize,
+    /// Updates taken.
+    pub updates: usize,
     pub test_loss: f64,
+    /// Test accuracy in % (NaN, written null, for regression).
     pub test_acc: f64,
+    /// The mean training loss over all updates: the area under the training-loss curve per
+    /// update, a measure of how fast a run learns.
+    pub train_loss_auc: f64,
     pub seconds: f64,
+    /// Ended early by Ctrl-C or SIGTERM (the checkpoint is saved; resume to finish).
+    #[serde(skip)]
+    pub stopped: bool,
     /// Mean row sum of each Dale's-law layer's effective matrix at initialisation.
     pub ei_balance_at_init: Vec<(String, f64)>,
     /// Per weight matrix: sign flips, growth, the multiplicative signature, shape of ln|w|.
@@ -117,7 +85,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// Continue the run in this folder from its last checkpoint.
     pub resume: Option<PathBuf>,
-    /// Stop after this many epochs in total, as an interrupted job would (resume later).
+    /// Stop after this many epochs (or updates, for a run counted in updates) in total, as an
+    /// interrupted job would (resume later).
     pub stop_after: Option<usize>,
     /// No progress bar (runs of a sweep report through the sweep's bar).
     pub quiet: bool,
@@ -176,39 +145,76 @@ pub fn check_same_config(run_dir: &Path, cfg: &TrainConfig) -> Result<()> {
     }
 }
 
-/// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
-/// when `resume` is set.
-pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -> Result<Outcome> {
-    let resolved = toml::to_string(cfg).expect("config serialises");
-    if opts.stop_after == Some(0) {
-        return Err(Error::Config(
-            "--stop-after must be at least 1 (it counts epochs in total)".into(),
+/// What the trainer needs to know of a source's data to build the model.
+struct Shape {
+    inputs: usize,
+    outputs: usize,
+    input_mean: f64,
+    min_input: f64,
+}
+
+/// Opens the data source of `cfg` (loading or generating its data).
+fn open_source(cfg: &TrainConfig) -> Result<(Box<dyn Source>, Shape)> {
+    if let DataConfig::Teacher { task } = &cfg.data {
+        let stream = crate::tasks::teacher::TeacherStream::new(*task, cfg.seed);
+        let shape = Shape {
+            inputs: task.inputs,
+            outputs: task.outputs,
+            input_mean: 0.0,
+            min_input: f64::NEG_INFINITY,
+        };
+        return Ok((
+            Box::new(source::Stream::new(stream, cfg.batch_size, cfg.seed)),
+            shape,
         ));
     }
-    if resume {
-        check_same_config(run_dir, cfg)?;
-    }
-    memory::check_data(&cfg.data)?;
     let data = data::load(&cfg.data, cfg.seed)?;
-    memory::check_model(&cfg.model, data.train.dim(), data.outputs)?;
     if data.train.is_empty() || data.test.is_empty() {
         return Err(Error::Config(
             "the data set has no training or no test samples".into(),
         ));
     }
-    if cfg.model.kind != ModelKind::Mlp && data.train.min_input() < 0.0 {
+    let shape = Shape {
+        inputs: data.train.dim(),
+        outputs: data.outputs,
+        input_mean: data.train.mean_input(),
+        min_input: data.train.min_input(),
+    };
+    Ok((
+        Box::new(source::Shuffled::new(data, cfg.batch_size, cfg.seed)),
+        shape,
+    ))
+}
+
+/// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
+/// when `resume` is set.
+pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -> Result<Outcome> {
+    let resolved = toml::to_string(cfg).expect("config serialises");
+    let (length, unit) = cfg.length();
+    if opts.stop_after == Some(0) {
+        return Err(Error::Config(format!(
+            "--stop-after must be at least 1 (it counts {} in total)",
+            unit.key()
+        )));
+    }
+    if resume {
+        check_same_config(run_dir, cfg)?;
+    }
+    memory::check_data(&cfg.data)?;
+    let (mut source, shape) = open_source(cfg)?;
+    memory::check_model(&cfg.model, shape.inputs, shape.outputs)?;
+    if cfg.model.kind != ModelKind::Mlp && shape.min_input < 0.0 {
         return Err(Error::Config(format!(
             "{:?} models need non-negative inputs (the smallest input is {})",
-            cfg.model.kind,
-            data.train.min_input()
+            cfg.model.kind, shape.min_input
         )));
     }
     let mut model = model::build(
         &cfg.model,
         &cfg.optimizer,
-        data.train.dim(),
-        data.outputs,
-        data.train.mean_input(),
+        shape.inputs,
+        shape.outputs,
+        shape.input_mean,
         cfg.seed,
     );
     if cfg.optimizer.keeps_signs()
@@ -236,28 +242,51 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     opt.groups()
         .check_matches(model.params().iter().map(|p| p.name.as_str()))
         .map_err(Error::Config)?;
-    let mut grads = model.grads();
+    // Lengths in updates: an epoch is `per_epoch` updates.
+    let per_epoch = source.updates_per_epoch();
+    let in_updates = |n: usize| match unit {
+        Unit::Epochs => n.saturating_mul(per_epoch.unwrap_or(1)),
+        Unit::Updates => n,
+    };
+    let total = in_updates(length);
     let mut run = RunDir::open(run_dir, resume)?;
-    let start_epoch = if resume {
+    let mut progress = trainer::Totals::default();
+    let start = if resume {
         let path = run.file("checkpoint.safetensors");
-        let e = checkpoint::load(&path, &mut model, &mut opt)?.epoch;
-        if e > cfg.epochs {
+        let pos = checkpoint::load(&path, &mut model, &mut opt)?;
+        let meta = crate::io::checkpoint::load(&path)?.1;
+        source.restore(&meta).map_err(|e| Error::data(&path, e))?;
+        progress = trainer::Totals::restore(&meta).map_err(|e| Error::data(&path, e))?;
+        let beyond = match unit {
+            Unit::Epochs if pos.epoch > length => Some(format!("epoch {}", pos.epoch)),
+            _ if pos.step > total => Some(format!("update {}", pos.step)),
+            _ => None,
+        };
+        if let Some(at) = beyond {
             return Err(Error::data(
                 path,
                 format!(
-                    "the checkpoint is at epoch {e}, beyond the config's {} epochs: it does not \
+                    "the checkpoint is at {at}, beyond the config's {length} {}: it does not \
                      belong to this run (start a new run with --out)",
-                    cfg.epochs
+                    unit.key()
                 ),
             ));
         }
-        if let Some(s) = opts.stop_after.filter(|&s| s <= e && s < cfg.epochs) {
+        if let Some(s) = opts
+            .stop_after
+            .filter(|&s| in_updates(s) <= pos.step && s < length)
+        {
+            let at = match unit {
+                Unit::Epochs => pos.epoch,
+                Unit::Updates => pos.step,
+            };
             return Err(Error::Config(format!(
-                "--stop-after {s}: the run is already at epoch {e}; give a later epoch (at most {})",
-                cfg.epochs
+                "--stop-after {s}: the run is already at {} {at}; give a later one (at most \
+                 {length})",
+                unit.key().trim_end_matches('s')
             )));
         }
-        e
+        pos.step
     } else {
         run.write_text("config.toml", &resolved)?;
         let meta = HashMap::from([("about".to_string(), "initial weights".to_string())]);
@@ -266,90 +295,61 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
             &tensors_of(&model.params()),
             meta,
         )?;
-        checkpoint::save(&run.file("checkpoint.safetensors"), &model, &opt, 0)?;
+        checkpoint::save(
+            &run.file("checkpoint.safetensors"),
+            &model,
+            &opt,
+            &checkpoint::Extra::default(),
+        )?;
         0
     };
-    let start = std::time::Instant::now();
-    let n = data.train.len();
-    let steps_per_epoch = n.div_ceil(cfg.batch_size);
-    let steps = (cfg.epochs.saturating_sub(start_epoch) * steps_per_epoch) as u64;
-    let pb = if opts.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(steps)
+    let end = opts.stop_after.map_or(total, |s| in_updates(s).min(total));
+    hooks::install_stop_handler();
+    let clock = std::time::Instant::now();
+    let mut t = trainer::Trainer {
+        cfg,
+        run: &mut run,
+        model: &mut model,
+        opt: &mut opt,
+        source: source.as_mut(),
+        per_epoch,
+        totals: progress,
+        quiet: opts.quiet,
     };
-    let smoothing = cfg.loss.label_smoothing;
-    let (mut test_loss, mut test_acc) = (f64::NAN, f64::NAN);
-    let end_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
-    for epoch in start_epoch..end_epoch {
-        opt.epoch = epoch;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut crate::rng::named(
-            cfg.seed,
-            &format!("train/shuffle/epoch{epoch}"),
-        ));
-        let mut epoch_loss = 0.0;
-        for idx in order.chunks(cfg.batch_size) {
-            let (out, tape) = model.forward(data.train.batch(idx));
-            let mut grad = Mat::zeros(out.rows, out.cols);
-            let loss = loss_of(&out, &data.train, idx, &data, smoothing, &mut grad);
-            if !loss.is_finite() {
-                run.flush()?;
-                return Err(Error::Diverged {
-                    step: opt.t,
-                    epoch,
-                    value: loss as f64,
-                    dir: run.file("checkpoint.safetensors"),
-                });
-            }
-            epoch_loss += loss as f64 * idx.len() as f64;
-            grads.zero();
-            model.backward(&tape, grad, &mut grads);
-            opt.measure_norm = (opt.t + 1) % cfg.log_every == 0;
-            let info = opt.step(&mut model.params_mut(), &mut grads);
-            if opt.t % cfg.log_every == 0 {
-                run.log(&serde_json::json!({
-                    "step": opt.t, "epoch": epoch, "loss": loss, "lr": info.lr,
-                    "grad_norm": info.grad_norm, "grad_norm_clipped": info.grad_norm_clipped,
-                }))?;
-            }
-            pb.inc(1);
+    let end_state = t.train(start, end, total)?;
+    let totals = t.totals.clone();
+    let stopped = end_state.stopped;
+    let (test_loss, test_acc) = if start == total {
+        trainer::evaluate(&model, source.as_ref(), cfg.loss.label_smoothing)
+    } else {
+        (end_state.test_loss, end_state.test_acc)
+    };
+    let partial = Outcome {
+        run_dir: run_dir.to_path_buf(),
+        epochs: per_epoch.map_or(0, |e| end_state.updates / e),
+        updates: end_state.updates,
+        test_loss,
+        test_acc,
+        train_loss_auc: totals.auc(),
+        seconds: clock.elapsed().as_secs_f64(),
+        stopped,
+        ei_balance_at_init,
+        weight_stats: vec![],
+    };
+    if end_state.updates < total {
+        if stopped {
+            eprintln!(
+                "stopped by a signal after update {}; the checkpoint is saved: continue with \
+                 --resume {}",
+                end_state.updates,
+                run_dir.display()
+            );
         }
-        (test_loss, test_acc) = evaluate(&model, &data.test, &data, smoothing);
-        if !test_loss.is_finite() {
-            run.flush()?;
-            return Err(Error::Diverged {
-                step: opt.t,
-                epoch,
-                value: test_loss,
-                dir: run.file("checkpoint.safetensors"),
-            });
-        }
-        run.log(&serde_json::json!({
-            "epoch": epoch + 1, "step": opt.t, "train_loss": epoch_loss / n as f64,
-            "test_loss": test_loss, "test_acc": test_acc,
-        }))?;
-        run.flush()?;
-        checkpoint::save(&run.file("checkpoint.safetensors"), &model, &opt, epoch + 1)?;
-    }
-    pb.finish_and_clear();
-    if end_epoch < cfg.epochs {
-        return Ok(Outcome {
-            run_dir: run_dir.to_path_buf(),
-            epochs: end_epoch,
-            test_loss,
-            test_acc,
-            seconds: start.elapsed().as_secs_f64(),
-            ei_balance_at_init,
-            weight_stats: vec![],
-        });
-    }
-    if start_epoch == cfg.epochs {
-        (test_loss, test_acc) = evaluate(&model, &data.test, &data, smoothing);
+        return Ok(partial);
     }
     let meta = HashMap::from([(
         "about".to_string(),
-        format!("weights after {} epochs", cfg.epochs),
+        format!("weights after {length} {}", unit.key()),
     )]);
     crate::io::checkpoint::save(
         &run.file("weights_final.safetensors"),
@@ -357,13 +357,8 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         meta,
     )?;
     let outcome = Outcome {
-        run_dir: run_dir.to_path_buf(),
-        epochs: cfg.epochs,
-        test_loss,
-        test_acc,
-        seconds: start.elapsed().as_secs_f64(),
-        ei_balance_at_init,
         weight_stats: report::matrix_stats(&run, &model)?,
+        ..partial
     };
     run.write_json("summary.json", &outcome)?;
     report::write_report(&run, cfg, &outcome)?;

@@ -34,14 +34,19 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
     let path = run.file("metrics.jsonl");
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let (mut ep, mut acc, mut tl, mut trl) = (vec![], vec![], vec![], vec![]);
+    // Evaluation lines carry `test_loss`; the x axis is the epoch for epoch runs, the update
+    // for streams.
+    let by_epoch = o.epochs > 0;
+    let x_label = if by_epoch { "epoch" } else { "update" };
     for v in text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
     {
-        if let (Some(e), Some(a)) = (v["epoch"].as_f64(), v["test_acc"].as_f64()) {
-            ep.push(e);
-            acc.push(a);
-            tl.push(v["test_loss"].as_f64().unwrap_or(f64::NAN));
+        let x = if by_epoch { &v["epoch"] } else { &v["step"] };
+        if let (Some(x), Some(l)) = (x.as_f64(), v["test_loss"].as_f64()) {
+            ep.push(x);
+            acc.push(v["test_acc"].as_f64().unwrap_or(f64::NAN));
+            tl.push(l);
             trl.push(v["train_loss"].as_f64().unwrap_or(f64::NAN));
         }
     }
@@ -54,7 +59,7 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
         panels: vec![
             Panel {
                 title: "loss".into(),
-                x_label: "epoch".into(),
+                x_label: x_label.into(),
                 y_label: "loss".into(),
                 kind: PanelKind::Lines(vec![
                     Series {
@@ -71,7 +76,7 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
             },
             Panel {
                 title: "test accuracy".into(),
-                x_label: "epoch".into(),
+                x_label: x_label.into(),
                 y_label: "accuracy (%)".into(),
                 kind: PanelKind::Lines(vec![Series {
                     name: "test".into(),
@@ -82,21 +87,29 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
         ],
     };
     plot::save(&fig, &run.file("curves"))?;
+    let (length, unit) = cfg.length();
+    let result = if o.test_acc.is_nan() {
+        format!("Final test loss **{:.4}**", o.test_loss)
+    } else {
+        format!(
+            "Final test accuracy **{:.2} %**, test loss {:.4}",
+            o.test_acc, o.test_loss
+        )
+    };
     let mut report = format!(
-        "# Training run\n\nModel {:?} (hidden {:?}), optimiser potential {}, lr {}, {} epochs, batch {}, seed {}.\n\n\
-         Final test accuracy **{:.2} %**, test loss {:.4} ({:.1} s).\n\n![curves](curves.png)\n\n\
+        "# Training run\n\nModel {:?} (hidden {:?}), optimiser potential {}, lr {}, {length} {}, batch {}, seed {}.\n\n\
+         {result} ({:.1} s); mean training loss over the run {:.4}.\n\n![curves](curves.png)\n\n\
          Files: `config.toml`, `metrics.jsonl`, `weights_init.safetensors`, `weights_final.safetensors`, \
          `checkpoint.safetensors`.\n",
         cfg.model.kind,
         cfg.model.hidden,
         cfg.optimizer.potential,
         cfg.optimizer.lr,
-        cfg.epochs,
+        unit.key(),
         cfg.batch_size,
         cfg.seed,
-        o.test_acc,
-        o.test_loss,
         o.seconds,
+        o.train_loss_auc,
     );
     if let DataConfig::Idx {
         validation: Some(n),

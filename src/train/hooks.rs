@@ -1,0 +1,140 @@
+//! Step hooks of the trainer: named checkpoints (at chosen updates, at epoch starts, the first
+//! time a metric crosses a threshold), progress (a bar on a terminal, a status line every 30 s
+//! otherwise) and stop (Ctrl-C or SIGTERM end the run at the next update, with a checkpoint).
+
+use super::config::CheckpointConfig;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C / SIGTERM handler (once per process): the signal only sets a flag that
+/// the training loop reads after each update, so no update is cut in half.
+pub fn install_stop_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // If another handler is installed already (an embedding program), keep it: the run
+        // then simply cannot be stopped early by a signal.
+        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    });
+}
+
+/// Whether a stop was asked for.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// The named checkpoints of a run (`checkpoints/…` in the run folder). Each is written once: a
+/// name that exists already (from before a resume) is not written again.
+pub struct Checkpoints<'a> {
+    cfg: &'a CheckpointConfig,
+    dir: PathBuf,
+}
+
+impl<'a> Checkpoints<'a> {
+    pub fn new(cfg: &'a CheckpointConfig, run_dir: &Path) -> Self {
+        Self {
+            cfg,
+            dir: run_dir.join("checkpoints"),
+        }
+    }
+
+    /// The file for `name`, if it is still to be written.
+    fn due(&self, name: String) -> Option<PathBuf> {
+        let p = self.dir.join(format!("{name}.safetensors"));
+        (!p.exists()).then_some(p)
+    }
+
+    /// Checkpoints due after update `t` (1-based count of updates done).
+    pub fn after_update(&self, t: usize) -> Option<PathBuf> {
+        self.cfg
+            .at
+            .contains(&t)
+            .then(|| self.due(format!("step_{t:06}")))
+            .flatten()
+    }
+
+    /// The checkpoint due at the start of `epoch` (before its first update).
+    pub fn at_epoch_start(&self, epoch: usize) -> Option<PathBuf> {
+        self.cfg
+            .epoch_starts
+            .then(|| self.due(format!("epoch_{epoch:03}")))
+            .flatten()
+    }
+
+    /// Checkpoints due after an evaluation with these metric values: the first time each
+    /// threshold is reached (at or below it for losses, at or above it otherwise).
+    pub fn after_evaluation(&self, metrics: &[(&str, f64)]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for (name, thresholds) in &self.cfg.thresholds {
+            let Some(&(_, v)) = metrics.iter().find(|(m, _)| m == name) else {
+                continue;
+            };
+            for &th in thresholds {
+                let reached = if name.ends_with("loss") {
+                    v <= th
+                } else {
+                    v >= th
+                };
+                if reached && let Some(p) = self.due(format!("{name}_{th}")) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Progress of a run: a bar on a terminal, otherwise a status line every 30 s on stderr (batch
+/// jobs log to files, where a bar is noise), nothing when quiet.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    start: Instant,
+    /// When the last status line was printed (`None`: no status lines).
+    last_line: Option<Instant>,
+}
+
+const STATUS_EVERY: Duration = Duration::from_secs(30);
+
+impl Progress {
+    pub fn new(done: usize, total: usize, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_position(done as u64);
+            b
+        });
+        let now = Instant::now();
+        Self {
+            last_line: (!quiet && bar.is_none()).then_some(now),
+            bar,
+            total,
+            start: now,
+        }
+    }
+
+    /// After update `t` (1-based) with training loss `loss`.
+    pub fn tick(&mut self, t: usize, loss: f64) {
+        if let Some(b) = &self.bar {
+            b.set_position(t as u64);
+        } else if let Some(last) = self.last_line
+            && last.elapsed() >= STATUS_EVERY
+        {
+            self.last_line = Some(Instant::now());
+            eprintln!(
+                "update {t}/{} ({:.0} %), loss {loss:.4}, {:.0} s",
+                self.total,
+                100.0 * t as f64 / self.total.max(1) as f64,
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

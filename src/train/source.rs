@@ -1,0 +1,183 @@
+//! Data sources of the trainer, behind one trait: data sets served in epoch-shuffled batches, and
+//! streams of fresh samples counted in updates, whose position a checkpoint saves.
+
+use super::data::{Data, Split};
+use crate::nn::Mat;
+use crate::tasks::teacher::TeacherStream;
+use rand::seq::SliceRandom;
+use std::collections::HashMap;
+
+/// What the outputs of a batch are trained against.
+#[derive(Clone, Debug)]
+pub enum Targets {
+    /// Class indices (softmax cross-entropy).
+    Classes(Vec<u32>),
+    /// 0/1 labels of one logit (binary cross-entropy).
+    Binary(Vec<f32>),
+    /// Regression targets, one per output element (mean squared error).
+    Values(Vec<f32>),
+}
+
+/// One batch: inputs (rows are samples), targets, and an optional mask that weights rows of
+/// class targets or elements of value targets (0 leaves them out of the loss).
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub x: Mat<f32>,
+    pub targets: Targets,
+    pub mask: Option<Vec<f32>>,
+}
+
+/// A source of training batches.
+pub trait Source {
+    /// Updates in one epoch, or `None` for a stream (counted in updates only).
+    fn updates_per_epoch(&self) -> Option<usize>;
+    /// The batch of update `t` (0-based). Updates are asked for in order, from the first update
+    /// of a run or of a resume.
+    fn batch(&mut self, t: usize) -> Batch;
+    /// The held-out evaluation set, in batches.
+    fn test(&self) -> &[Batch];
+    /// The source's position beyond the update count, as checkpoint metadata
+    /// (`source.*` keys; a few integers).
+    fn state(&self) -> Vec<(String, String)>;
+    /// Restores a position saved by [`Source::state`].
+    fn restore(&mut self, meta: &HashMap<String, String>) -> Result<(), String>;
+}
+
+/// Evaluation batches of at most this many samples.
+const EVAL_ROWS: usize = 1000;
+
+/// A data set in batches of `batch_size`, reshuffled every epoch from the named generator of
+/// that epoch (`train/shuffle/epoch{e}`), so the batch of update t depends on t alone.
+pub struct Shuffled {
+    data: Data,
+    batch_size: usize,
+    seed: u64,
+    order: Vec<usize>,
+    order_epoch: Option<usize>,
+    test: Vec<Batch>,
+}
+
+fn split_batch(split: &Split, binary: bool, idx: &[usize]) -> Batch {
+    let labels = idx.iter().map(|&i| split.label(i));
+    Batch {
+        x: split.batch(idx),
+        targets: if binary {
+            Targets::Binary(labels.map(|l| l as f32).collect())
+        } else {
+            Targets::Classes(labels.collect())
+        },
+        mask: None,
+    }
+}
+
+impl Shuffled {
+    pub fn new(data: Data, batch_size: usize, seed: u64) -> Self {
+        let all: Vec<usize> = (0..data.test.len()).collect();
+        let test = all
+            .chunks(EVAL_ROWS)
+            .map(|idx| split_batch(&data.test, data.binary, idx))
+            .collect();
+        Self {
+            data,
+            batch_size,
+            seed,
+            order: Vec::new(),
+            order_epoch: None,
+            test,
+        }
+    }
+}
+
+impl Source for Shuffled {
+    fn updates_per_epoch(&self) -> Option<usize> {
+        Some(self.data.train.len().div_ceil(self.batch_size))
+    }
+    fn batch(&mut self, t: usize) -> Batch {
+        let per_epoch = self.data.train.len().div_ceil(self.batch_size);
+        let epoch = t / per_epoch;
+        if self.order_epoch != Some(epoch) {
+            self.order = (0..self.data.train.len()).collect();
+            self.order.shuffle(&mut crate::rng::named(
+                self.seed,
+                &format!("train/shuffle/epoch{epoch}"),
+            ));
+            self.order_epoch = Some(epoch);
+        }
+        let k = t % per_epoch;
+        let end = ((k + 1) * self.batch_size).min(self.order.len());
+        let idx = &self.order[k * self.batch_size..end];
+        split_batch(&self.data.train, self.data.binary, idx)
+    }
+    fn test(&self) -> &[Batch] {
+        &self.test
+    }
+    fn state(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+    fn restore(&mut self, _meta: &HashMap<String, String>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The student–teacher stream in batches of `batch_size` fresh samples.
+pub struct Stream {
+    teacher: TeacherStream,
+    batch_size: usize,
+    test: Vec<Batch>,
+    x: Vec<f32>,
+    y: Vec<f32>,
+}
+
+impl Stream {
+    pub fn new(teacher: TeacherStream, batch_size: usize, seed: u64) -> Self {
+        let (d, o) = (teacher.task.inputs, teacher.task.outputs);
+        let (x, y) = teacher.test_set(seed);
+        let test = x
+            .chunks(EVAL_ROWS * d)
+            .zip(y.chunks(EVAL_ROWS * o))
+            .map(|(x, y)| Batch {
+                x: Mat::from_vec(x.len() / d, d, x.to_vec()),
+                targets: Targets::Values(y.to_vec()),
+                mask: None,
+            })
+            .collect();
+        Self {
+            teacher,
+            batch_size,
+            test,
+            x: Vec::new(),
+            y: Vec::new(),
+        }
+    }
+}
+
+impl Source for Stream {
+    fn updates_per_epoch(&self) -> Option<usize> {
+        None
+    }
+    fn batch(&mut self, _t: usize) -> Batch {
+        self.teacher.next(self.batch_size, &mut self.x, &mut self.y);
+        Batch {
+            x: Mat::from_vec(self.batch_size, self.teacher.task.inputs, self.x.clone()),
+            targets: Targets::Values(self.y.clone()),
+            mask: None,
+        }
+    }
+    fn test(&self) -> &[Batch] {
+        &self.test
+    }
+    fn state(&self) -> Vec<(String, String)> {
+        vec![(
+            "source.word_pos".into(),
+            self.teacher.position().to_string(),
+        )]
+    }
+    fn restore(&mut self, meta: &HashMap<String, String>) -> Result<(), String> {
+        let pos = meta
+            .get("source.word_pos")
+            .and_then(|v| v.parse::<u128>().ok())
+            .ok_or("checkpoint metadata lacks the stream position `source.word_pos`")?;
+        self.teacher.seek(pos);
+        Ok(())
+    }
+}
