@@ -358,119 +358,28 @@ fn reproduce(
         Experiment::Linreg => {
             use geoplast::experiments::linreg;
             let out = out.unwrap_or_else(|| default_out("linreg"));
-            let (ds, seeds): (Vec<usize>, u64) = if quick {
-                (vec![100, 324], 5)
-            } else if full {
-                (
-                    vec![100, 180, 324, 584, 1053, 1898, 3419, 6161, 11100, 20000],
-                    30,
-                )
-            } else {
-                (vec![100, 324, 1053, 3419], 30)
-            };
-            let settings = linreg::e5_settings();
-            let pb = progress((settings.len() * ds.len()) as u64, "linreg cells");
-            let start = Instant::now();
-            let mut cells = Vec::new();
-            for &(pot, pc, rule) in &settings {
-                for &d in &ds {
-                    cells.push(linreg::cell(pot, pc, rule, d, seeds));
-                    pb.inc(1);
-                }
-            }
+            let design = linreg::E5Design::new(quick, full);
+            let pb = progress(design.cells() as u64, "linreg cells");
+            let r = linreg::reproduce_e5(&design, &out, &|| pb.inc(1))?;
             pb.finish_and_clear();
-            let seconds = start.elapsed().as_secs_f64();
-            let table = linreg::e5_markdown(&cells);
-            std::fs::create_dir_all(&out)?;
-            std::fs::write(
-                out.join("summary.json"),
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"experiment": "linreg", "seeds": seeds, "cells": cells, "seconds": seconds}),
-                )?,
+            outln!(
+                "{}\n{:.1} s; run folder {}",
+                r.table,
+                r.seconds,
+                out.display()
             )?;
-            let panels = settings
-                .iter()
-                .map(|&(pot, pc, rule)| {
-                    let c: Vec<&linreg::Cell> = cells
-                        .iter()
-                        .filter(|c| c.potential == pot.label() && c.pc == pc && c.rule == rule)
-                        .collect();
-                    let x: Vec<f64> = c.iter().map(|c| (c.d as f64).log10()).collect();
-                    let mut series = vec![
-                        geoplast::report::Series {
-                            name: "median".into(),
-                            x: x.clone(),
-                            y: c.iter().map(|c| c.median).collect(),
-                        },
-                        geoplast::report::Series {
-                            name: "5 %".into(),
-                            x: x.clone(),
-                            y: c.iter().map(|c| c.p05).collect(),
-                        },
-                        geoplast::report::Series {
-                            name: "95 %".into(),
-                            x: x.clone(),
-                            y: c.iter().map(|c| c.p95).collect(),
-                        },
-                    ];
-                    let refs: Vec<(f64, f64)> = c
-                        .iter()
-                        .filter_map(|c| c.reference.map(|r| ((c.d as f64).log10(), r.0)))
-                        .collect();
-                    if !refs.is_empty() {
-                        series.push(geoplast::report::Series {
-                            name: "reference".into(),
-                            x: refs.iter().map(|r| r.0).collect(),
-                            y: refs.iter().map(|r| r.1).collect(),
-                        });
-                    }
-                    geoplast::report::Panel {
-                        title: format!("{}, p_c = {pc}, N = D^{rule}", pot.label()),
-                        x_label: "log10 D".into(),
-                        y_label: "ΔCDF at the true potential".into(),
-                        kind: geoplast::report::PanelKind::Lines(series),
-                    }
-                })
-                .collect();
-            geoplast::report::plot::save(
-                &geoplast::report::Figure {
-                    title: "Linear regression: ΔCDF falls with D".into(),
-                    cols: 3,
-                    panels,
-                },
-                &out.join("delta_cdf"),
-            )?;
-            std::fs::write(
-                out.join("report.md"),
-                format!(
-                    "# Linear-regression geometry (geometry paper, Fig 2)\n\n{seeds} seeds per cell. Reference values are approximate (science.md E5).\n\n{table}\nWall time {seconds:.1} s.\n\n![ΔCDF](delta_cdf.png)\n"
-                ),
-            )?;
-            outln!("{table}\n{seconds:.1} s; run folder {}", out.display())?;
             Ok(())
         }
         Experiment::WrongPotential => {
             use geoplast::experiments::linreg;
             let out = out.unwrap_or_else(|| default_out("wrong-potential"));
-            let seeds = if quick { 3 } else { 10 };
-            let start = Instant::now();
-            let rows = linreg::wrong_potential(seeds);
-            let seconds = start.elapsed().as_secs_f64();
-            let table = linreg::e7_markdown(&rows);
-            std::fs::create_dir_all(&out)?;
-            std::fs::write(
-                out.join("summary.json"),
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"experiment": "wrong-potential", "seeds": seeds, "rows": rows, "reference": linreg::WRONG_REFERENCE, "seconds": seconds}),
-                )?,
+            let r = linreg::reproduce_e7(if quick { 3 } else { 10 }, &out)?;
+            outln!(
+                "{}\n{:.1} s; run folder {}",
+                r.table,
+                r.seconds,
+                out.display()
             )?;
-            std::fs::write(
-                out.join("report.md"),
-                format!(
-                    "# Wrong-potential cross table (geometry paper)\n\nLinear regression, D = 1898, N = 43, p_c = 2, {seeds} seeds: mean ± sd of ΔCDF, reference (approximate) in brackets.\n\n{table}\nWall time {seconds:.1} s.\n"
-                ),
-            )?;
-            outln!("{table}\n{seconds:.1} s; run folder {}", out.display())?;
             Ok(())
         }
         Experiment::Robustness => {
@@ -960,7 +869,6 @@ fn fit_cmd(
     out: Option<PathBuf>,
 ) -> Result<()> {
     use geoplast::analysis::unpaired;
-    use geoplast::geometry::MirrorMap;
     let t = geoplast::io::weights::read_table(&weights, missing)?;
     if column >= t.cols() {
         bail!(
@@ -986,90 +894,7 @@ fn fit_cmd(
     )
     .map_err(anyhow::Error::msg)?;
     if let Some(dir) = out {
-        use geoplast::report::{Figure, Panel, PanelKind, Series, plot};
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(
-            dir.join("report.json"),
-            serde_json::to_string_pretty(&value)?,
-        )?;
-        let panels = orthants
-            .iter()
-            .map(|(name, mag, fits)| {
-                let ln: Vec<f64> = mag.iter().map(|x| x.ln()).collect();
-                let (lo, hi) = ln
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                        (a.min(v), b.max(v))
-                    });
-                let bins = 60;
-                let width = (hi - lo) / bins as f64;
-                let mut counts = vec![0.0; bins];
-                for v in &ln {
-                    counts[(((v - lo) / width) as usize).min(bins - 1)] += 1.0;
-                }
-                let xs: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
-                let mut series = vec![Series {
-                    name: "data".into(),
-                    x: xs.clone(),
-                    y: counts
-                        .iter()
-                        .map(|c| c / (ln.len() as f64 * width))
-                        .collect(),
-                }];
-                let best = fits
-                    .iter()
-                    .filter(|f| {
-                        !["normal", "log-normal", "log-normal mixture (2)"]
-                            .contains(&f.model.as_str())
-                    })
-                    .min_by(|a, b| a.aic.total_cmp(&b.aic));
-                let euclid = fits.iter().find(|f| f.model == "p2" && f.components == 2);
-                for f in best.into_iter().chain(euclid) {
-                    let pot = cands
-                        .iter()
-                        .find(|c| c.label() == f.model)
-                        .copied()
-                        .unwrap_or(geoplast::geometry::Potential::Euclidean);
-                    let dens = |v: f64| {
-                        let x = v.exp();
-                        let u = pot.mirror(x);
-                        (0..f.components)
-                            .map(|k| {
-                                f.weights[k]
-                                    * geoplast::analysis::normal::pdf((u - f.means[k]) / f.sds[k])
-                                    / f.sds[k]
-                            })
-                            .sum::<f64>()
-                            * pot.hessian(x)
-                            * x
-                    };
-                    series.push(Series {
-                        name: format!("{} (K = {})", f.model, f.components),
-                        x: xs.clone(),
-                        y: xs.iter().map(|&v| dens(v)).collect(),
-                    });
-                }
-                Panel {
-                    title: format!("{name} weights"),
-                    x_label: "ln |w|".into(),
-                    y_label: "density".into(),
-                    kind: PanelKind::Lines(series),
-                }
-            })
-            .collect::<Vec<_>>();
-        let cols = panels.len();
-        plot::save(
-            &Figure {
-                title: "Unpaired fit: best geometry vs Euclidean".into(),
-                cols,
-                panels,
-            },
-            &dir.join("density"),
-        )?;
-        std::fs::write(
-            dir.join("report.md"),
-            format!("# Unpaired fit\n\n{text}\n![density](density.png)\n"),
-        )?;
+        geoplast::report::fit::write(&dir, &orthants, &cands, &value, &text)?;
     }
     // Printed after the files are written, as in `geometry`.
     if json {

@@ -10,15 +10,18 @@
 
 use crate::analysis::delta_cdf;
 use crate::analysis::dual::{Prepared, score_all};
+use crate::error::{Error, Result};
 use crate::geometry::Potential;
 use crate::kernels::gemm::{Operand, matmul};
 use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer, Schedule};
+use crate::report::{Figure, Panel, PanelKind, Series, plot};
 use crate::tasks::linreg::ToeplitzSampler;
 use rand::RngExt;
 use rand_distr::Normal;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::path::Path;
 
 /// Data of one draw: inputs (N × D, row-major), labels, initial weights.
 pub struct Draw {
@@ -440,6 +443,153 @@ pub fn e7_markdown(rows: &[CrossRow]) -> String {
         s += &format!("| {train_pot} | {} | {argmin} |\n", cells.join(" | "));
     }
     s
+}
+
+/// The sizes and seeds of the E5 reproduction (`--quick`, default, `--full`).
+pub struct E5Design {
+    pub ds: Vec<usize>,
+    pub seeds: u64,
+}
+
+impl E5Design {
+    pub fn new(quick: bool, full: bool) -> Self {
+        let (ds, seeds) = if quick {
+            (vec![100, 324], 5)
+        } else if full {
+            (
+                vec![100, 180, 324, 584, 1053, 1898, 3419, 6161, 11100, 20000],
+                30,
+            )
+        } else {
+            (vec![100, 324, 1053, 3419], 30)
+        };
+        Self { ds, seeds }
+    }
+    /// Cells of the table (settings × sizes), for a progress bar.
+    pub fn cells(&self) -> usize {
+        e5_settings().len() * self.ds.len()
+    }
+}
+
+/// What a reproduction prints: its markdown table and wall time.
+pub struct Reproduction {
+    pub table: String,
+    pub seconds: f64,
+}
+
+fn write(out: &Path, name: &str, text: &str) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let p = out.join(name);
+    std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
+}
+
+/// Runs E5 (geometry paper Fig 2) into `out`: `summary.json`, `delta_cdf.{png,svg}` (one panel
+/// per setting, the median and 5–95 % of ΔCDF at the true potential against log₁₀ D, with the
+/// paper's approximate values) and `report.md`. `tick` is called after each cell.
+pub fn reproduce_e5(design: &E5Design, out: &Path, tick: &dyn Fn()) -> Result<Reproduction> {
+    let settings = e5_settings();
+    let start = std::time::Instant::now();
+    let mut cells = Vec::new();
+    for &(pot, pc, rule) in &settings {
+        for &d in &design.ds {
+            cells.push(cell(pot, pc, rule, d, design.seeds));
+            tick();
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let seeds = design.seeds;
+    let table = e5_markdown(&cells);
+    let summary = serde_json::json!({
+        "experiment": "linreg", "seeds": seeds, "cells": cells, "seconds": seconds
+    });
+    write(
+        out,
+        "summary.json",
+        &serde_json::to_string_pretty(&summary).expect("json"),
+    )?;
+    let panels = settings
+        .iter()
+        .map(|&(pot, pc, rule)| {
+            let c: Vec<&Cell> = cells
+                .iter()
+                .filter(|c| c.potential == pot.label() && c.pc == pc && c.rule == rule)
+                .collect();
+            let x: Vec<f64> = c.iter().map(|c| (c.d as f64).log10()).collect();
+            let line = |name: &str, y: Vec<f64>| Series {
+                name: name.into(),
+                x: x.clone(),
+                y,
+            };
+            let mut series = vec![
+                line("median", c.iter().map(|c| c.median).collect()),
+                line("5 %", c.iter().map(|c| c.p05).collect()),
+                line("95 %", c.iter().map(|c| c.p95).collect()),
+            ];
+            let refs: Vec<(f64, f64)> = c
+                .iter()
+                .filter_map(|c| c.reference.map(|r| ((c.d as f64).log10(), r.0)))
+                .collect();
+            if !refs.is_empty() {
+                series.push(Series {
+                    name: "reference".into(),
+                    x: refs.iter().map(|r| r.0).collect(),
+                    y: refs.iter().map(|r| r.1).collect(),
+                });
+            }
+            Panel {
+                title: format!("{}, p_c = {pc}, N = D^{rule}", pot.label()),
+                x_label: "log10 D".into(),
+                y_label: "ΔCDF at the true potential".into(),
+                kind: PanelKind::Lines(series),
+            }
+        })
+        .collect();
+    plot::save(
+        &Figure {
+            title: "Linear regression: ΔCDF falls with D".into(),
+            cols: 3,
+            panels,
+        },
+        &out.join("delta_cdf"),
+    )?;
+    write(
+        out,
+        "report.md",
+        &format!(
+            "# Linear-regression geometry (geometry paper, Fig 2)\n\n{seeds} seeds per cell. \
+             Reference values are approximate (science.md E5).\n\n{table}\nWall time \
+             {seconds:.1} s.\n\n![ΔCDF](delta_cdf.png)\n"
+        ),
+    )?;
+    Ok(Reproduction { table, seconds })
+}
+
+/// Runs E7 (the wrong-potential cross table) with `seeds` seeds into `out`: `summary.json` and
+/// `report.md`.
+pub fn reproduce_e7(seeds: u64, out: &Path) -> Result<Reproduction> {
+    let start = std::time::Instant::now();
+    let rows = wrong_potential(seeds);
+    let seconds = start.elapsed().as_secs_f64();
+    let table = e7_markdown(&rows);
+    let summary = serde_json::json!({
+        "experiment": "wrong-potential", "seeds": seeds, "rows": rows,
+        "reference": WRONG_REFERENCE, "seconds": seconds
+    });
+    write(
+        out,
+        "summary.json",
+        &serde_json::to_string_pretty(&summary).expect("json"),
+    )?;
+    write(
+        out,
+        "report.md",
+        &format!(
+            "# Wrong-potential cross table (geometry paper)\n\nLinear regression, D = 1898, \
+             N = 43, p_c = 2, {seeds} seeds: mean ± sd of ΔCDF, reference (approximate) in \
+             brackets.\n\n{table}\nWall time {seconds:.1} s.\n"
+        ),
+    )?;
+    Ok(Reproduction { table, seconds })
 }
 
 #[cfg(test)]
