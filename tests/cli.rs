@@ -178,7 +178,19 @@ fn interrupted_and_resumed_run_matches_an_uninterrupted_one() {
         .0
     );
     assert!(!part.join("weights_final.safetensors").exists());
+    // A run killed after its last checkpoint logged records past it, and a torn line: the
+    // resumed run's log keeps one history.
+    let log = part.join("metrics.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text += "{\"step\": 99999, \"loss\": 1.0}\n{\"step\": 4";
+    std::fs::write(&log, text).unwrap();
     assert!(train(d.path(), BASE, &["--resume", &part.to_string_lossy()]).0);
+    let full_log = std::fs::read_to_string(full.join("metrics.jsonl")).unwrap();
+    let part_log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        full_log, part_log,
+        "the resumed log differs from the uninterrupted one"
+    );
     let (a, _) = checkpoint::load(&full.join("weights_final.safetensors")).unwrap();
     let (b, _) = checkpoint::load(&part.join("weights_final.safetensors")).unwrap();
     assert_eq!(a, b, "resumed weights differ from the uninterrupted run");

@@ -41,6 +41,31 @@ impl RunDir {
         writeln!(self.metrics, "{line}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))
     }
 
+    /// Keeps one history on resume: drops the records of `metrics.jsonl` logged after update
+    /// `step` (a run killed after its last checkpoint wrote them, and the resumed run writes
+    /// them again) and a torn last line. The file is replaced atomically.
+    pub fn truncate_metrics_after(&mut self, step: usize) -> Result<()> {
+        self.flush()?;
+        let p = self.file("metrics.jsonl");
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .is_ok_and(|v| v["step"].as_u64().is_none_or(|s| s as usize <= step))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if kept.len() == text.len() {
+            return Ok(());
+        }
+        let tmp = self.file("metrics.jsonl.tmp");
+        std::fs::write(&tmp, kept).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
+        *self = Self::open(&self.path, true)?;
+        Ok(())
+    }
+
     /// Flushes the metrics so a crash keeps what was logged.
     pub fn flush(&mut self) -> Result<()> {
         self.metrics

@@ -254,6 +254,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     let start = if resume {
         let path = run.file("checkpoint.safetensors");
         let pos = checkpoint::load(&path, &mut model, &mut opt)?;
+        run.truncate_metrics_after(pos.step)?;
         let meta = crate::io::checkpoint::load(&path)?.1;
         source.restore(&meta).map_err(|e| Error::data(&path, e))?;
         progress = trainer::Totals::restore(&meta).map_err(|e| Error::data(&path, e))?;
