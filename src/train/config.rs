@@ -178,8 +178,9 @@ impl TrainConfig {
     pub fn apply_model_defaults(&mut self) {
         let dann = self.model.kind == ModelKind::Dann;
         let opt = &mut self.optimizer;
-        if opt.transforms.is_none() {
-            opt.transforms = Some(if dann && self.model.dann_corrections {
+        // Other models leave `transforms` unset (none), so their resolved configs read as before.
+        if dann && opt.transforms.is_none() {
+            opt.transforms = Some(if self.model.dann_corrections {
                 vec![Transform::DannCorrections]
             } else {
                 vec![]
