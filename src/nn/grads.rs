@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 pub struct Grads<T> {
-    names: Vec<String>,
     index: HashMap<String, usize>,
     bufs: Vec<Vec<T>>,
 }
@@ -19,10 +18,9 @@ pub struct Grads<T> {
 impl<T: Real> Grads<T> {
     /// A zeroed buffer for each of `params`, in their order.
     pub fn for_params(params: &[&Param<T>]) -> Self {
-        let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-        let index = names.iter().cloned().zip(0..).collect();
+        let index = params.iter().map(|p| p.name.clone()).zip(0..).collect();
         let bufs = params.iter().map(|p| vec![T::zero(); p.len()]).collect();
-        Self { names, index, bufs }
+        Self { index, bufs }
     }
 
     fn slot(&self, name: &str) -> usize {
@@ -59,20 +57,5 @@ impl<T: Real> Grads<T> {
     /// Sets every gradient to 0 (before the next backward pass).
     pub fn zero(&mut self) {
         self.bufs.iter_mut().for_each(|b| b.fill(T::zero()));
-    }
-
-    /// (name, gradient) of every parameter, in the order of the list the store was made from.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[T])> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.bufs.iter().map(Vec::as_slice))
-    }
-    /// Mutable (name, gradient) pairs, in order.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut [T])> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.bufs.iter_mut().map(Vec::as_mut_slice))
     }
 }
