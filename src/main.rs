@@ -539,6 +539,11 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
     if !a.summary_only {
         std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
         if a.index.is_none() {
+            // A changed sweep file is refused before its copy replaces the one the folder's
+            // runs were made with.
+            for r in &selected {
+                exec::status(r, &out)?;
+            }
             std::fs::copy(&a.sweep, out.join("sweep.toml"))
                 .with_context(|| format!("copying {}", a.sweep.display()))?;
         }

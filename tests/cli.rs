@@ -184,6 +184,9 @@ fn interrupted_and_resumed_run_matches_an_uninterrupted_one() {
     let mut text = std::fs::read_to_string(&log).unwrap();
     text += "{\"step\": 99999, \"loss\": 1.0}\n{\"step\": 4";
     std::fs::write(&log, text).unwrap();
+    // A checkpoint write killed half-way left its temporary file: resume removes it.
+    let torn = part.join("checkpoint.safetensors.tmp");
+    std::fs::write(&torn, [0u8; 100]).unwrap();
     assert!(train(d.path(), BASE, &["--resume", &part.to_string_lossy()]).0);
     let full_log = std::fs::read_to_string(full.join("metrics.jsonl")).unwrap();
     let part_log = std::fs::read_to_string(&log).unwrap();
@@ -191,6 +194,7 @@ fn interrupted_and_resumed_run_matches_an_uninterrupted_one() {
         full_log, part_log,
         "the resumed log differs from the uninterrupted one"
     );
+    assert!(!torn.exists(), "the torn temporary file is left behind");
     let (a, _) = checkpoint::load(&full.join("weights_final.safetensors")).unwrap();
     let (b, _) = checkpoint::load(&part.join("weights_final.safetensors")).unwrap();
     assert_eq!(a, b, "resumed weights differ from the uninterrupted run");

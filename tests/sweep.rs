@@ -174,6 +174,9 @@ fn sweep_runs_skips_resumes_and_summarises() {
     std::fs::write(&file, SWEEP.replace("epochs = 3", "epochs = 4")).unwrap();
     let (ok, _, err) = geoplast(&["sweep", f, "--out", o]);
     assert!(!ok && err.contains("different config"), "{err}");
+    // ... and the folder keeps the sweep file its runs were made with.
+    let kept = std::fs::read_to_string(out.join("sweep.toml")).unwrap();
+    assert!(kept.contains("epochs = 3\n"), "{kept}");
 }
 
 #[test]

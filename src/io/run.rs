@@ -17,6 +17,8 @@ impl RunDir {
     /// Creates (or reuses) `path`; `append` keeps an existing `metrics.jsonl` (resume).
     pub fn open(path: &Path, append: bool) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        remove_temporaries(path)?;
+        remove_temporaries(&path.join("checkpoints"))?;
         let mp = path.join("metrics.jsonl");
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -85,4 +87,19 @@ impl RunDir {
             &(serde_json::to_string_pretty(value).expect("serialisable") + "\n"),
         )
     }
+}
+
+/// Removes the `*.tmp` files that writes killed half-way left in `dir` (each output is written
+/// to a temporary name and renamed, so a `.tmp` file is never a finished output).
+fn remove_temporaries(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "tmp") && p.is_file() {
+            std::fs::remove_file(&p).map_err(|err| Error::io(&p, err))?;
+        }
+    }
+    Ok(())
 }
