@@ -5,7 +5,7 @@
 //! [`MirrorMap::mirror_cached`] that the geometry test evaluates from a shared ln|w| cache (one
 //! logarithm pass serves every candidate), and the in-place optimiser step [`MirrorMap::step`] in
 //! training precision (a closed form with the vectorised `exp` where one exists). No other module
-//! writes a mirror map: `optim` and `analysis` reach these through [`with_potential!`], the one
+//! writes a mirror map: `optim` and `analysis` reach these through [`with_potential!`](crate::with_potential), the one
 //! dispatch, which monomorphises the caller's loop per potential.
 //!
 //! `PNorm { p: 2 }` and `Euclidean` are one geometry: [`Potential::canonical`] maps the first to
@@ -195,7 +195,7 @@ fn short(x: f64) -> String {
 }
 
 /// The f64 functions of whichever potential this is (one dispatch per call: for scalar use; loops
-/// dispatch once outside with [`with_potential!`]).
+/// dispatch once outside with [`with_potential!`](crate::with_potential)).
 impl MirrorMap for Potential {
     fn value(&self, w: f64) -> f64 {
         with_potential!(self, |m| m.value(w))

@@ -1,11 +1,15 @@
-//! `geoplast train CONFIG.toml`: trains an MLP, column-EI or DANN network (or the r-of-k neuron)
-//! with any optimiser configuration, into a run folder that can be resumed.
+//! `geoplast train CONFIG.toml`: trains an MLP, column-EI or DANN network (or the r-of-k neuron,
+//! or a linear student on a regression stream) with any optimiser configuration, into a run
+//! folder that can be resumed. The loop itself is [`trainer`]; this module opens the source,
+//! builds the model and the optimiser, and writes the outputs.
 //!
 //! The run folder holds the resolved `config.toml`, `metrics.jsonl`, `weights_init.safetensors`,
-//! `checkpoint.safetensors` (weights, optimiser state and the epoch, rewritten atomically after
-//! every epoch), `weights_final.safetensors`, `summary.json`, `curves.{png,svg}` and `report.md`.
-//! The shuffle of epoch e is drawn from its own named generator, so a resumed run reaches the
-//! same weights as an uninterrupted one.
+//! `checkpoint.safetensors` (weights, optimiser state, the source's position and the running
+//! loss sums, rewritten atomically after every evaluation and on a stop), the named checkpoints
+//! of `[checkpoints]` in `checkpoints/`, `weights_final.safetensors`, `summary.json`,
+//! `curves.{png,svg}` and `report.md`. The batch of update t depends on t (and, for a stream,
+//! on the saved position) alone, so a resumed run reaches the same weights as an uninterrupted
+//! one.
 
 pub mod checkpoint;
 pub mod config;
