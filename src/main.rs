@@ -275,10 +275,13 @@ enum Command {
         /// Continue the run in this folder from its last checkpoint.
         #[arg(long, conflicts_with = "out")]
         resume: Option<PathBuf>,
-        /// Stop after this many epochs in total (e.g. to fit a cluster time limit); continue
-        /// later with --resume.
+        /// Stop after this many epochs (or updates, for a run counted in updates) in total
+        /// (e.g. to fit a cluster time limit); continue later with --resume.
         #[arg(long)]
         stop_after: Option<usize>,
+        /// Overrides of the config, KEY=VALUE with dotted keys (optimizer.lr=0.3,
+        /// model.hidden=[256,256], optimizer.groups.gains.lr=0.01); kept in overrides.txt.
+        overrides: Vec<String>,
     },
 }
 
@@ -983,13 +986,19 @@ fn main() -> std::process::ExitCode {
                 out,
                 resume,
                 stop_after,
+                overrides,
             } => {
+                let overrides = overrides
+                    .iter()
+                    .map(|a| geoplast::train::overrides::Override::parse(a))
+                    .collect::<geoplast::error::Result<Vec<_>>>()?;
                 let opts = geoplast::train::RunOptions {
                     data_dir,
                     out,
                     resume,
                     stop_after,
                     quiet: false,
+                    overrides,
                 };
                 let o = geoplast::train::run_cli(&config, &opts)?;
                 let accuracy = if o.test_acc.is_nan() {

@@ -529,3 +529,113 @@ fn resume_checks_every_checkpoint_tensor() {
     let (ok, err) = resume(&t, newer);
     assert!(!ok && err.contains("format 99 is newer"), "{err}");
 }
+
+/// `train CONFIG key=value…`: the resolved config equals the edited file's, the run folder keeps
+/// the overrides, the default folder names them, an unknown key gets the nearest-key error, and
+/// a resume with other overrides is refused.
+#[test]
+fn command_line_overrides() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    write_idx(&data, 30, false);
+    let dd = data.to_string_lossy().to_string();
+    let cfg = config(d.path(), "c.toml", BASE);
+    let over = [
+        "optimizer.lr=0.05",
+        "model.hidden=[4,3]",
+        "optimizer.potential.kind=negentropy",
+        "optimizer.groups.slow.params=[\"*.bias_*\"]",
+        "optimizer.groups.slow.lr=0.01",
+    ];
+    // Run from the config's folder so that the default `runs/…` lands in the temporary folder.
+    let bin = env!("CARGO_BIN_EXE_geoplast");
+    let out = std::process::Command::new(bin)
+        .current_dir(d.path())
+        .args(["train", &cfg, "--data-dir", &dd])
+        .args(over)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: Vec<_> = std::fs::read_dir(d.path().join("runs/c"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    let name = run.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("optimizer.lr=0.05_model.hidden=_4_3"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run.join("overrides.txt")).unwrap(),
+        over.join("\n") + "\n"
+    );
+    // The same config written out by hand resolves to the same config.toml.
+    let edited = BASE
+        .replace(
+            "lr = 0.1",
+            "lr = 0.05\npotential = { kind = \"negentropy\" }",
+        )
+        .replace("hidden = [6]", "hidden = [4, 3]")
+        + "\n[optimizer.groups.slow]\nparams = [\"*.bias_*\"]\nlr = 0.01\n";
+    let e = d.path().join("edited");
+    assert!(train(d.path(), &edited, &["--out", &e.to_string_lossy()]).0);
+    let parse = |p: &Path| {
+        std::fs::read_to_string(p.join("config.toml"))
+            .unwrap()
+            .parse::<toml::Table>()
+            .unwrap()
+    };
+    assert_eq!(parse(run), parse(&e));
+    // A misspelt key names the nearest one.
+    let r = d.path().join("r").to_string_lossy().to_string();
+    let (ok, _, err) = geoplast(&[
+        "train",
+        &cfg,
+        "--data-dir",
+        &dd,
+        "--out",
+        &r,
+        "optimizer.lrr=0.1",
+    ]);
+    assert!(!ok && err.contains("did you mean `lr`"), "{err}");
+    let (ok, _, err) = geoplast(&[
+        "train",
+        &cfg,
+        "--data-dir",
+        &dd,
+        "--out",
+        &r,
+        "optimizer.lr",
+    ]);
+    assert!(!ok && err.contains("KEY=VALUE"), "{err}");
+    // Resume with other overrides is refused; with the same ones it continues.
+    let p = run.to_string_lossy().to_string();
+    let (ok, _, err) = geoplast(&[
+        "train",
+        &cfg,
+        "--data-dir",
+        &dd,
+        "--resume",
+        &p,
+        "optimizer.lr=0.2",
+    ]);
+    assert!(!ok && err.contains("started with the overrides"), "{err}");
+    let mut same = vec![
+        "train",
+        cfg.as_str(),
+        "--data-dir",
+        dd.as_str(),
+        "--resume",
+        p.as_str(),
+    ];
+    same.extend(over);
+    let (ok, _, err) = geoplast(&same);
+    assert!(ok, "{err}");
+}

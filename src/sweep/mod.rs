@@ -173,7 +173,7 @@ fn show(v: &toml::Value) -> String {
 }
 
 /// A label made safe for a folder name.
-fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '=') {

@@ -17,6 +17,7 @@ pub mod data;
 pub mod hooks;
 pub mod memory;
 pub mod model;
+pub mod overrides;
 pub mod report;
 pub mod source;
 pub mod trainer;
@@ -94,15 +95,27 @@ pub struct RunOptions {
     pub stop_after: Option<usize>,
     /// No progress bar (runs of a sweep report through the sweep's bar).
     pub quiet: bool,
+    /// Command-line overrides of the config (`key=value`), kept in `overrides.txt`.
+    pub overrides: Vec<overrides::Override>,
 }
 
-/// Reads, resolves (`--data-dir`, else the config's folder, else Fashion-MNIST) and validates a
-/// config file.
-pub fn load_config(path: &Path, data_dir: Option<&Path>) -> Result<TrainConfig> {
+/// Reads a config file, applies `overrides`, resolves the data folder (`--data-dir`, else the
+/// config's folder, else Fashion-MNIST) and validates it.
+pub fn load_config(
+    path: &Path,
+    data_dir: Option<&Path>,
+    overrides: &[overrides::Override],
+) -> Result<TrainConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let cfg: TrainConfig = crate::io::config::parse(&text, &path.display().to_string())?;
+    let origin = if overrides.is_empty() {
+        path.display().to_string()
+    } else {
+        format!("{} with the command-line overrides", path.display())
+    };
+    let text = overrides::apply(&text, &origin, overrides)?;
+    let cfg: TrainConfig = crate::io::config::parse(&text, &origin)?;
     resolve(cfg, data_dir).map_err(|e| match e {
-        Error::Config(m) => Error::Config(format!("{}: {m}", path.display())),
+        Error::Config(m) => Error::Config(format!("{origin}: {m}")),
         e => e,
     })
 }
@@ -119,16 +132,48 @@ pub fn resolve(mut cfg: TrainConfig, data_dir: Option<&Path>) -> Result<TrainCon
 
 /// Runs `geoplast train` (see the module documentation).
 pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
-    let cfg = load_config(config_path, opts.data_dir.as_deref())?;
+    let cfg = load_config(config_path, opts.data_dir.as_deref(), &opts.overrides)?;
     let stem = config_path
         .file_stem()
         .map_or("run".into(), |s| s.to_string_lossy().to_string());
+    // Two override sets never share a default folder.
+    let default = || {
+        let base = PathBuf::from("runs").join(stem);
+        if opts.overrides.is_empty() {
+            base
+        } else {
+            base.join(overrides::folder_name(&opts.overrides))
+        }
+    };
     let run_dir = opts
         .resume
         .as_deref()
         .or(opts.out.as_deref())
-        .map_or_else(|| PathBuf::from("runs").join(stem), Path::to_path_buf);
+        .map_or_else(default, Path::to_path_buf);
     run(&cfg, &run_dir, opts.resume.is_some(), opts)
+}
+
+/// Errors unless `given` are the overrides the run in `run_dir` was started with.
+fn check_same_overrides(run_dir: &Path, given: &[overrides::Override]) -> Result<()> {
+    let saved = std::fs::read_to_string(run_dir.join("overrides.txt")).unwrap_or_default();
+    let given = overrides::file_text(given);
+    if saved == given {
+        return Ok(());
+    }
+    let show = |t: &str| {
+        if t.is_empty() {
+            "none".to_string()
+        } else {
+            t.lines().collect::<Vec<_>>().join(" ")
+        }
+    };
+    Err(Error::Config(format!(
+        "cannot resume {}: it was started with the overrides {}, not {}; resume with the same \
+         overrides",
+        run_dir.display(),
+        show(&saved),
+        show(&given)
+    )))
 }
 
 /// Errors unless the run folder `run_dir` was made with the config `cfg` (before a resume).
@@ -202,6 +247,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         )));
     }
     if resume {
+        check_same_overrides(run_dir, &opts.overrides)?;
         check_same_config(run_dir, cfg)?;
     }
     memory::check_data(&cfg.data)?;
@@ -294,6 +340,9 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         pos.step
     } else {
         run.write_text("config.toml", &resolved)?;
+        if !opts.overrides.is_empty() {
+            run.write_text("overrides.txt", &overrides::file_text(&opts.overrides))?;
+        }
         let meta = HashMap::from([("about".to_string(), "initial weights".to_string())]);
         crate::io::checkpoint::save(
             &run.file("weights_init.safetensors"),
