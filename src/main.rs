@@ -281,7 +281,24 @@ enum Command {
         stop_after: Option<usize>,
         /// Overrides of the config, KEY=VALUE with dotted keys (optimizer.lr=0.3,
         /// model.hidden=[256,256], optimizer.groups.gains.lr=0.01); kept in overrides.txt.
+        /// With --multirun, KEY=A,B,C gives an axis of a grid.
         overrides: Vec<String>,
+        /// Run the grid of the comma-separated override values as a sweep, into
+        /// runs/<config stem>-multirun (the sweep file it runs is written there as multirun.toml).
+        #[arg(long, conflicts_with_all = ["resume", "stop_after"])]
+        multirun: bool,
+        /// With --multirun: the selection metric (test_acc, test_loss, train_loss_auc).
+        #[arg(long, requires = "multirun")]
+        metric: Option<String>,
+        /// With --multirun: runs at a time.
+        #[arg(long, requires = "multirun")]
+        jobs: Option<usize>,
+        /// With --multirun: list the runs without training.
+        #[arg(long, requires = "multirun")]
+        dry_run: bool,
+        /// With --multirun: write a SLURM job array instead of running.
+        #[arg(long, requires = "multirun")]
+        emit_slurm: bool,
     },
 }
 
@@ -984,9 +1001,54 @@ fn main() -> std::process::ExitCode {
                 config,
                 data_dir,
                 out,
+                overrides,
+                multirun: true,
+                metric,
+                jobs,
+                dry_run,
+                emit_slurm,
+                ..
+            } => {
+                let stem = config
+                    .file_stem()
+                    .map_or("run".into(), |s| s.to_string_lossy().to_string());
+                let name = format!("{stem}-multirun");
+                let out = out.unwrap_or_else(|| PathBuf::from("runs").join(&name));
+                let text = std::fs::read_to_string(&config)
+                    .with_context(|| format!("reading {}", config.display()))?;
+                let sweep = geoplast::train::overrides::multirun_sweep(
+                    &text,
+                    &config.display().to_string(),
+                    &name,
+                    metric.as_deref(),
+                    &overrides,
+                )?;
+                std::fs::create_dir_all(&out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                let file = out.join("multirun.toml");
+                std::fs::write(&file, sweep)
+                    .with_context(|| format!("writing {}", file.display()))?;
+                sweep_cmd(SweepArgs {
+                    sweep: file,
+                    out: Some(out),
+                    data_dir,
+                    jobs,
+                    threads_per_run: 1,
+                    index: None,
+                    dry_run,
+                    summary_only: false,
+                    emit_slurm,
+                    slurm: vec![],
+                })
+            }
+            Command::Train {
+                config,
+                data_dir,
+                out,
                 resume,
                 stop_after,
                 overrides,
+                ..
             } => {
                 let overrides = overrides
                     .iter()

@@ -639,3 +639,52 @@ fn command_line_overrides() {
     let (ok, _, err) = geoplast(&same);
     assert!(ok, "{err}");
 }
+
+/// `train --multirun CONFIG k=a,b …` runs the grid as a sweep: top-level commas split values
+/// (an array stays one value), single values are fixed, and the summary ranks the settings.
+#[test]
+fn multirun_expands_the_grid_into_a_sweep() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    write_idx(&data, 30, false);
+    let (dd, cfg) = (
+        data.to_string_lossy().to_string(),
+        config(d.path(), "c.toml", BASE),
+    );
+    let out = d.path().join("multi").to_string_lossy().to_string();
+    let args = [
+        "train",
+        "--multirun",
+        &cfg,
+        "--data-dir",
+        &dd,
+        "--out",
+        &out,
+        "optimizer.lr=0.05,0.1",
+        "model.hidden=[4,3],[5]",
+        "epochs=2",
+    ];
+    let (ok, _, err) = geoplast(&[&args[..], &["--dry-run"]].concat());
+    assert!(ok, "{err}");
+    let (ok, stdout, err) = geoplast(&args);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("4 trained"), "{stdout}");
+    let csv = std::fs::read_to_string(Path::new(&out).join("summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("optimizer.lr,model.hidden"),
+        "{csv}"
+    );
+    let sweep = std::fs::read_to_string(Path::new(&out).join("multirun.toml")).unwrap();
+    let t: toml::Table = sweep.parse().unwrap();
+    assert_eq!(
+        t["base"]["epochs"].as_integer(),
+        Some(2),
+        "single values are fixed"
+    );
+    assert_eq!(t["grid"]["model.hidden"].as_array().unwrap().len(), 2);
+}

@@ -64,3 +64,67 @@ pub fn folder_name(overrides: &[Override]) -> String {
 pub fn file_text(overrides: &[Override]) -> String {
     overrides.iter().map(|o| format!("{}\n", o.text)).collect()
 }
+
+/// Splits a multirun right-hand side at its top-level commas: `[256,256],[512]` is two values,
+/// `"a,b"` one.
+pub fn split_values(rhs: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None);
+    for c in rhs.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// The sweep file of `train --multirun CONFIG k=a,b …`: the config, with the single-valued
+/// overrides applied, as `[base]`, and every multi-valued key as an axis of `[grid]` (crossed in
+/// the order given, the last fastest).
+pub fn multirun_sweep(
+    config_text: &str,
+    origin: &str,
+    name: &str,
+    metric: Option<&str>,
+    args: &[String],
+) -> Result<String> {
+    let mut fixed = Vec::new();
+    let mut grid = toml::Table::new();
+    for arg in args {
+        let (key, rhs) = arg.split_once('=').ok_or_else(|| {
+            Error::Config(format!(
+                "`{arg}` is not an override: write KEY=VALUE or KEY=A,B,C for a multirun"
+            ))
+        })?;
+        let values = split_values(rhs);
+        if values.len() == 1 {
+            fixed.push(Override::parse(arg)?);
+        } else {
+            let parsed = values
+                .iter()
+                .map(|v| Override::parse(&format!("{key}={v}")).map(|o| o.value))
+                .collect::<Result<Vec<_>>>()?;
+            grid.insert(key.trim().to_string(), toml::Value::Array(parsed));
+        }
+    }
+    let base: toml::Table = toml::from_str(&apply(config_text, origin, &fixed)?)
+        .map_err(|e| Error::Config(format!("{origin}: {}", e.to_string().trim())))?;
+    let mut sweep = toml::Table::new();
+    sweep.insert("name".into(), toml::Value::String(name.into()));
+    if let Some(m) = metric {
+        sweep.insert("metric".into(), toml::Value::String(m.into()));
+    }
+    sweep.insert("base".into(), toml::Value::Table(base));
+    sweep.insert("grid".into(), toml::Value::Table(grid));
+    Ok(toml::to_string(&sweep).expect("a TOML table serialises"))
+}
