@@ -82,12 +82,13 @@ pub fn save(
     checkpoint::save(path, &t, meta)
 }
 
-/// Restores weights and optimiser state from `path`, checking every tensor's name and shape.
+/// Restores weights and optimiser state from `path`, checking every tensor's name and shape;
+/// returns the position and the metadata (for the trainer's own keys).
 pub fn load(
     path: &Path,
     model: &mut Sequential<f32>,
     opt: &mut Optimizer<f32>,
-) -> Result<Position> {
+) -> Result<(Position, HashMap<String, String>)> {
     let (mut t, meta) = checkpoint::load(path)?;
     let bad = |m: String| Error::data(path, m);
     let num = |k: &str| -> Result<usize> {
@@ -146,5 +147,5 @@ pub fn load(
         )));
     }
     opt.t = pos.step;
-    Ok(pos)
+    Ok((pos, meta))
 }

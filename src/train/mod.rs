@@ -300,14 +300,12 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     };
     let total = in_updates(length);
     let mut run = RunDir::open(run_dir, resume)?;
-    let mut progress = trainer::Totals::default();
+    let mut totals = trainer::Totals::default();
     let start = if resume {
         let path = run.file("checkpoint.safetensors");
-        let pos = checkpoint::load(&path, &mut model, &mut opt)?;
-        run.truncate_metrics_after(pos.step)?;
-        let meta = crate::io::checkpoint::load(&path)?.1;
+        let (pos, meta) = checkpoint::load(&path, &mut model, &mut opt)?;
         source.restore(&meta).map_err(|e| Error::data(&path, e))?;
-        progress = trainer::Totals::restore(&meta).map_err(|e| Error::data(&path, e))?;
+        totals = trainer::Totals::restore(&meta).map_err(|e| Error::data(&path, e))?;
         let beyond = match unit {
             Unit::Epochs if pos.epoch > length => Some(format!("epoch {}", pos.epoch)),
             _ if pos.step > total => Some(format!("update {}", pos.step)),
@@ -337,6 +335,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
                 unit.key().trim_end_matches('s')
             )));
         }
+        run.truncate_metrics_after(pos.step)?;
         pos.step
     } else {
         run.write_text("config.toml", &resolved)?;
@@ -367,7 +366,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         opt: &mut opt,
         source: source.as_mut(),
         per_epoch,
-        totals: progress,
+        totals,
         quiet: opts.quiet,
     };
     let end_state = t.train(start, end, total)?;
