@@ -3,7 +3,6 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use geoplast::experiments::r_of_k;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -311,16 +310,8 @@ macro_rules! outln {
     }};
 }
 
-fn progress(total: u64, what: &str) -> ProgressBar {
-    // Drawn only when stderr is a terminal (indicatif hides it otherwise).
-    let pb = ProgressBar::new(total);
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    pb.set_message(what.to_string());
-    pb
+fn progress(total: u64, what: &str) -> geoplast::train::hooks::Progress {
+    geoplast::train::hooks::Progress::new(what, 0, total, false)
 }
 
 fn reproduce(
@@ -357,10 +348,10 @@ fn reproduce(
                     if let geoplast::sweep::exec::Done::Diverged(m) = d {
                         pb.println(format!("{} diverged: {m}", run.name));
                     }
-                    pb.inc(1);
+                    pb.inc();
                 },
             )?;
-            pb.finish_and_clear();
+            pb.finish();
             outln!("{}", e::table_markdown(&report))?;
             for c in &report.checks {
                 outln!("{c}")?;
@@ -380,8 +371,8 @@ fn reproduce(
             let out = out.unwrap_or_else(|| default_out("linreg"));
             let design = linreg::E5Design::new(quick, full);
             let pb = progress(design.cells() as u64, "linreg cells");
-            let r = linreg::reproduce_e5(&design, &out, &|| pb.inc(1))?;
-            pb.finish_and_clear();
+            let r = linreg::reproduce_e5(&design, &out, &|| pb.inc())?;
+            pb.finish();
             outln!(
                 "{}\n{:.1} s; run folder {}",
                 r.table,
@@ -444,8 +435,8 @@ fn reproduce(
                 "r-of-k epochs",
             );
             let start = Instant::now();
-            let jobs = r_of_k::run_all(&p, &|| pb.inc(1));
-            pb.finish_and_clear();
+            let jobs = r_of_k::run_all(&p, &|| pb.inc());
+            pb.finish();
             let rows = r_of_k::select(&p, &jobs);
             let checks = r_of_k::checks(&rows);
             let summary = r_of_k::Summary {
@@ -588,10 +579,10 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
                     exec::Done::Failed(m) => pb.println(format!("run {} failed: {m}", run.name)),
                     _ => {}
                 }
-                pb.inc(1);
+                pb.inc();
             },
         );
-        pb.finish_and_clear();
+        pb.finish();
         let count = |f: &dyn Fn(&exec::Done) -> bool| done.iter().filter(|d| f(d)).count();
         let stopped = count(&|d| matches!(d, exec::Done::Stopped));
         if stopped > 0 {
@@ -713,8 +704,8 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
             seed: a.seed,
         };
         let pb = progress(opts.candidates.len() as u64, "noise-aware test: candidates");
-        let r = noise_aware::test(&p.before, &p.after, &opts.candidates, &o, &|| pb.inc(1));
-        pb.finish_and_clear();
+        let r = noise_aware::test(&p.before, &p.after, &opts.candidates, &o, &|| pb.inc());
+        pb.finish();
         r
     });
     let report = paired::infer_checked(p.before, p.after, &opts).map_err(anyhow::Error::msg)?;
@@ -861,8 +852,8 @@ fn power_cmd(a: PowerArgs) -> Result<()> {
         (d.noise.len() * d.synapses.len()) as u64,
         "power: noise × synapse counts",
     );
-    let r = power::run(&d, &|| pb.inc(1));
-    pb.finish_and_clear();
+    let r = power::run(&d, &|| pb.inc());
+    pb.finish();
     let md = power::markdown(&r);
     let json = serde_json::to_string_pretty(&r)?;
     if let Some(dir) = &a.out {

@@ -124,6 +124,13 @@ fn sweep_runs_skips_resumes_and_summarises() {
         stdout.contains("5 trained, 1 skipped") && stdout.contains("2 diverged"),
         "{stdout}"
     );
+    // Without a terminal (a batch job's log) the divergences are printed as lines, not lost
+    // with the hidden bar.
+    assert_eq!(
+        err.matches("diverged: training diverged").count(),
+        2,
+        "{err}"
+    );
     // The complete run was skipped, not retrained.
     let again = std::fs::metadata(run0.join("summary.json"))
         .unwrap()

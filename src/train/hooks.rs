@@ -5,7 +5,8 @@
 use super::config::CheckpointConfig;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -87,48 +88,90 @@ impl<'a> Checkpoints<'a> {
     }
 }
 
-/// Progress of a run: a bar on a terminal, otherwise a status line every 30 s on stderr (batch
-/// jobs log to files, where a bar is noise), nothing when quiet.
+/// Progress of long work (training, sweeps, reproductions, the noise-aware test): a bar on a
+/// terminal; otherwise (a batch job's log file) a status line every 30 s on stderr, and messages
+/// (a diverged run) printed as lines instead of being dropped with the hidden bar. Nothing when
+/// quiet. Shared by reference across worker threads.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    total: usize,
+    what: String,
+    total: u64,
+    done: AtomicU64,
     start: Instant,
     /// When the last status line was printed (`None`: no status lines).
-    last_line: Option<Instant>,
+    last_line: Option<Mutex<Instant>>,
+    quiet: bool,
 }
 
 const STATUS_EVERY: Duration = Duration::from_secs(30);
 
 impl Progress {
-    pub fn new(done: usize, total: usize, quiet: bool) -> Self {
+    /// Progress over `total` steps of `what`, `done` of them done already.
+    pub fn new(what: &str, done: u64, total: u64, quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b = indicatif::ProgressBar::new(total as u64);
-            b.set_position(done as u64);
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            b.set_message(what.to_string());
+            b.set_position(done);
             b
         });
         let now = Instant::now();
         Self {
-            last_line: (!quiet && bar.is_none()).then_some(now),
+            last_line: (!quiet && bar.is_none()).then(|| Mutex::new(now)),
             bar,
+            what: what.to_string(),
             total,
+            done: AtomicU64::new(done),
             start: now,
+            quiet,
         }
     }
 
-    /// After update `t` (1-based) with training loss `loss`.
-    pub fn tick(&mut self, t: usize, loss: f64) {
+    /// One more step done.
+    pub fn inc(&self) {
+        let pos = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.set(pos, String::new);
+    }
+
+    /// `pos` steps done; `note` (say, the current loss) goes into the status line.
+    pub fn set(&self, pos: u64, note: impl FnOnce() -> String) {
+        self.done.store(pos, Ordering::Relaxed);
         if let Some(b) = &self.bar {
-            b.set_position(t as u64);
-        } else if let Some(last) = self.last_line
-            && last.elapsed() >= STATUS_EVERY
-        {
-            self.last_line = Some(Instant::now());
-            eprintln!(
-                "update {t}/{} ({:.0} %), loss {loss:.4}, {:.0} s",
-                self.total,
-                100.0 * t as f64 / self.total.max(1) as f64,
-                self.start.elapsed().as_secs_f64()
-            );
+            b.set_position(pos);
+            return;
+        }
+        let Some(last) = &self.last_line else {
+            return;
+        };
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < STATUS_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        let note = note();
+        eprintln!(
+            "{}: {pos}/{} ({:.0} %){}{}, {:.0} s",
+            self.what,
+            self.total,
+            100.0 * pos as f64 / self.total.max(1) as f64,
+            if note.is_empty() { "" } else { ", " },
+            note,
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+
+    /// A message above the bar, or a line of its own without one.
+    pub fn println(&self, msg: impl AsRef<str>) {
+        match &self.bar {
+            Some(b) => b.println(msg.as_ref()),
+            None if !self.quiet => eprintln!("{}", msg.as_ref()),
+            None => {}
         }
     }
 

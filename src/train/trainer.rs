@@ -184,7 +184,7 @@ impl Trainer<'_> {
         let cfg = self.cfg;
         let smoothing = cfg.loss.label_smoothing;
         let named = Checkpoints::new(&cfg.checkpoints, &self.run.path);
-        let mut progress = Progress::new(start, total, self.quiet);
+        let progress = Progress::new("updates", start as u64, total as u64, self.quiet);
         let mut grads = self.model.grads();
         let rolling = self.run.file("checkpoint.safetensors");
         let (mut test_loss, mut test_acc) = (f64::NAN, f64::NAN);
@@ -219,7 +219,7 @@ impl Trainer<'_> {
                     "grad_norm": info.grad_norm, "grad_norm_clipped": info.grad_norm_clipped,
                 }))?;
             }
-            progress.tick(done, loss as f64);
+            progress.set(done as u64, || format!("loss {loss:.4}"));
             if let Some(p) = named.after_update(done) {
                 self.save(&p, done)?;
             }
