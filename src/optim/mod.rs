@@ -322,7 +322,10 @@ impl<T: Real> Optimizer<T> {
                 }
             };
             let rule = &self.groups.rules[rule_idx];
-            let st = self.states.entry(p.name.clone()).or_default();
+            if !self.states.contains_key(&p.name) {
+                self.states.insert(p.name.clone(), State::default());
+            }
+            let st = self.states.get_mut(&p.name).expect("inserted above");
             let scale = clip * transforms::factor(rule.transforms.as_deref().unwrap_or(&[]), p);
             update(
                 rule,

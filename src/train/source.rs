@@ -124,8 +124,6 @@ pub struct Stream {
     teacher: TeacherStream,
     batch_size: usize,
     test: Vec<Batch>,
-    x: Vec<f32>,
-    y: Vec<f32>,
 }
 
 impl Stream {
@@ -145,8 +143,6 @@ impl Stream {
             teacher,
             batch_size,
             test,
-            x: Vec::new(),
-            y: Vec::new(),
         }
     }
 }
@@ -156,10 +152,11 @@ impl Source for Stream {
         None
     }
     fn batch(&mut self, _t: usize) -> Batch {
-        self.teacher.next(self.batch_size, &mut self.x, &mut self.y);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        self.teacher.next(self.batch_size, &mut x, &mut y);
         Batch {
-            x: Mat::from_vec(self.batch_size, self.teacher.task.inputs, self.x.clone()),
-            targets: Targets::Values(self.y.clone()),
+            x: Mat::from_vec(self.batch_size, self.teacher.task.inputs, x),
+            targets: Targets::Values(y),
             mask: None,
         }
     }

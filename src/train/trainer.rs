@@ -73,10 +73,15 @@ impl Totals {
     }
 }
 
-/// The mean loss of `out` against a batch's targets, with ∂loss/∂out in `grad`.
-pub fn loss_of(out: &Mat<f32>, batch: &Batch, smoothing: f64, grad: &mut Mat<f32>) -> f32 {
-    let mask = batch.mask.as_deref();
-    match &batch.targets {
+/// The mean loss of `out` against `targets` (weighted by `mask`), with ∂loss/∂out in `grad`.
+pub fn loss_of(
+    out: &Mat<f32>,
+    targets: &Targets,
+    mask: Option<&[f32]>,
+    smoothing: f64,
+    grad: &mut Mat<f32>,
+) -> f32 {
+    match targets {
         Targets::Classes(labels) => softmax_cross_entropy(out, labels, smoothing, mask, grad),
         Targets::Binary(t) => bce(out, t, grad),
         Targets::Values(y) => mse(out, y, mask, grad),
@@ -111,7 +116,8 @@ pub fn evaluate(model: &Sequential<f32>, source: &dyn Source, smoothing: f64) ->
     for b in source.test() {
         let out = model.predict(b.x.clone());
         let mut g = Mat::zeros(out.rows, out.cols);
-        loss += loss_of(&out, b, smoothing, &mut g) as f64 * b.x.rows as f64;
+        loss += loss_of(&out, &b.targets, b.mask.as_deref(), smoothing, &mut g) as f64
+            * b.x.rows as f64;
         hits = hits.zip(correct(&out, b)).map(|(a, c)| a + c);
         rows += b.x.rows;
     }
@@ -196,14 +202,14 @@ impl Trainer<'_> {
             {
                 self.save(&p, t)?;
             }
-            let batch = self.source.batch(t);
-            let (out, tape) = self.model.forward(batch.x.clone());
+            let Batch { x, targets, mask } = self.source.batch(t);
+            let rows = x.rows as f64;
+            let (out, tape) = self.model.forward(x);
             let mut grad = Mat::zeros(out.rows, out.cols);
-            let loss = loss_of(&out, &batch, smoothing, &mut grad);
+            let loss = loss_of(&out, &targets, mask.as_deref(), smoothing, &mut grad);
             if !loss.is_finite() {
                 return self.diverged(loss as f64);
             }
-            let rows = batch.x.rows as f64;
             self.totals.period_loss += loss as f64 * rows;
             self.totals.period_rows += rows;
             self.totals.loss_sum += loss as f64;
