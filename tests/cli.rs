@@ -6,7 +6,7 @@ use geoplast::io::checkpoint;
 use std::path::Path;
 
 mod common;
-use common::{geoplast, write_idx};
+use common::{geoplast, write_config, write_idx};
 
 const BASE: &str = r#"
 seed = 3
@@ -26,12 +26,6 @@ lr = 0.1
 momentum = 0.9
 "#;
 
-fn config(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into()
-}
-
 /// Runs `train` on a config and returns (success, stderr).
 fn train(dir: &Path, text: &str, extra: &[&str]) -> (bool, String) {
     let data = dir.join("data");
@@ -39,7 +33,7 @@ fn train(dir: &Path, text: &str, extra: &[&str]) -> (bool, String) {
     if !data.join("train-images-idx3-ubyte").exists() {
         write_idx(&data, 30, false);
     }
-    let cfg = config(dir, "c.toml", text);
+    let cfg = write_config(dir, "c.toml", text);
     let d = data.to_string_lossy().to_string();
     let mut args = vec!["train", cfg.as_str(), "--data-dir", d.as_str()];
     args.extend_from_slice(extra);
@@ -111,7 +105,7 @@ fn eg_with_a_zero_initialised_weight() {
 #[test]
 fn missing_truncated_and_absent_data() {
     let d = tempfile::tempdir().unwrap();
-    let cfg = config(d.path(), "c.toml", BASE);
+    let cfg = write_config(d.path(), "c.toml", BASE);
     let nowhere = d.path().join("nowhere").to_string_lossy().to_string();
     let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &nowhere]);
     assert!(!ok && err.contains("data folder does not exist"), "{err}");
@@ -141,7 +135,7 @@ fn nan_in_inputs_is_reported_with_the_sample() {
     let data = d.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     write_idx(&data, 30, true);
-    let cfg = config(d.path(), "c.toml", BASE);
+    let cfg = write_config(d.path(), "c.toml", BASE);
     let (ok, _, err) = geoplast(&["train", &cfg, "--data-dir", &data.to_string_lossy()]);
     assert!(
         !ok && err.contains("train sample 1 contains NaN or Inf"),
@@ -540,7 +534,7 @@ fn command_line_overrides() {
     std::fs::create_dir_all(&data).unwrap();
     write_idx(&data, 30, false);
     let dd = data.to_string_lossy().to_string();
-    let cfg = config(d.path(), "c.toml", BASE);
+    let cfg = write_config(d.path(), "c.toml", BASE);
     let over = [
         "optimizer.lr=0.05",
         "model.hidden=[4,3]",
@@ -650,7 +644,7 @@ fn multirun_expands_the_grid_into_a_sweep() {
     write_idx(&data, 30, false);
     let (dd, cfg) = (
         data.to_string_lossy().to_string(),
-        config(d.path(), "c.toml", BASE),
+        write_config(d.path(), "c.toml", BASE),
     );
     let out = d.path().join("multi").to_string_lossy().to_string();
     let args = [

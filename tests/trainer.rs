@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{geoplast, write_idx};
+use common::{geoplast, write_config, write_idx};
 
 const STREAM: &str = r#"
 seed = 4
@@ -29,12 +29,6 @@ lr = 0.05
 momentum = 0.9
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_string_lossy().into()
-}
-
 fn summary(run: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap()
 }
@@ -48,7 +42,7 @@ fn final_weights(run: &Path) -> std::collections::BTreeMap<String, checkpoint::T
 #[test]
 fn a_stream_learns_and_resumes_where_it_stopped() {
     let d = tempfile::tempdir().unwrap();
-    let cfg = write(d.path(), "s.toml", STREAM);
+    let cfg = write_config(d.path(), "s.toml", STREAM);
     let (full, part) = (d.path().join("full"), d.path().join("part"));
     let (ok, out, err) = geoplast(&["train", &cfg, "--out", &full.to_string_lossy()]);
     assert!(ok, "{err}");
@@ -109,7 +103,7 @@ at = [3, 12]
 epoch_starts = true
 thresholds = { test_acc = [1.0, 101.0], train_loss = [1e9] }
 "#;
-    let cfg = write(d.path(), "c.toml", text);
+    let cfg = write_config(d.path(), "c.toml", text);
     let run = d.path().join("run");
     let r = run.to_string_lossy().to_string();
     let dd = data.to_string_lossy().to_string();
@@ -136,14 +130,14 @@ thresholds = { test_acc = [1.0, 101.0], train_loss = [1e9] }
     assert_eq!((meta["step"].as_str(), meta["epoch"].as_str()), ("10", "2"));
     assert_eq!(summary(&run)["updates"], 12);
     // Both lengths at once is refused.
-    let both = write(
+    let both = write_config(
         d.path(),
         "b.toml",
         &text.replace("updates = 12", "updates = 12\nepochs = 2"),
     );
     let (ok, _, err) = geoplast(&["train", &both, "--data-dir", &dd, "--out", &r]);
     assert!(!ok && err.contains("either epochs or updates"), "{err}");
-    let stream = write(
+    let stream = write_config(
         d.path(),
         "e.toml",
         &STREAM.replace("updates = 200", "epochs = 2"),
@@ -160,7 +154,7 @@ fn a_signal_stops_at_the_next_update_and_the_run_resumes() {
     // Long enough that the signal lands well before the end on any machine (the first
     // evaluation comes after 100 updates).
     let long = STREAM.replace("updates = 200", "updates = 200000\neval_every = 100");
-    let cfg = write(d.path(), "s.toml", &long);
+    let cfg = write_config(d.path(), "s.toml", &long);
     let (full, part) = (d.path().join("full"), d.path().join("part"));
     let bin = env!("CARGO_BIN_EXE_geoplast");
     let child = Command::new(bin)

@@ -186,12 +186,9 @@ impl TrainConfig {
                 vec![]
             });
         }
-        let alpha_taken = opt
-            .groups
-            .values()
-            .flat_map(|g| &g.params)
-            .filter_map(|p| globset::Glob::new(p).ok())
-            .any(|g| g.compile_matcher().is_match("layers.0.alpha"));
+        // The groups' own matching decides (an invalid group is reported by validation).
+        let alpha_taken = crate::optim::Groups::new(opt)
+            .is_ok_and(|g| g.rule_of("layers.0.alpha") < g.rules.len() - 1);
         if dann && self.model.dann_divisive && opt.keeps_signs() && !alpha_taken {
             opt.groups.insert(
                 "dann_alpha".into(),

@@ -116,3 +116,10 @@ name = "eg"
 "optimizer.potential" = { kind = "negentropy" }
 grid = { "optimizer.lr" = [0.3, 1.0] }
 "#;
+
+/// Writes `text` to `dir/name` and returns the path as a string (a config for the binary).
+pub fn write_config(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into()
+}
