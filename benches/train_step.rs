@@ -9,7 +9,7 @@
 
 use geoplast::geometry::Potential;
 use geoplast::kernels::gemm::{Operand, matmul};
-use geoplast::nn::loss::softmax_cross_entropy;
+use geoplast::kernels::{Backend, Cpu};
 use geoplast::nn::*;
 use geoplast::optim::{OptimConfig, Optimizer, Transform};
 use geoplast::train::config::{ModelConfig, ModelKind};
@@ -45,12 +45,12 @@ fn step_ms(
     let mut grads = net.grads();
     median_ms(
         || {
-            let (out, tape) = net.forward(Mat::from_vec(128, 784, x.to_vec()));
+            let (out, tape) = net.forward(&Cpu, Mat::from_vec(128, 784, x.to_vec()));
             let mut g = Mat::zeros(out.rows, out.cols);
-            softmax_cross_entropy(&out, labels, 0.0, None, &mut g);
+            Cpu.softmax_cross_entropy(&out.data, out.cols, labels, 0.0, None, &mut g.data);
             grads.zero();
-            net.backward(&tape, g, &mut grads);
-            opt.step(&mut net.params_mut(), &mut grads);
+            net.backward(&Cpu, &tape, g, &mut grads);
+            opt.step(&Cpu, &mut net.params_mut(), &mut grads);
         },
         reps,
     )
@@ -122,7 +122,7 @@ fn main() {
     eg.measure_norm = false;
     let update = median_ms(
         || {
-            eg.step(&mut [&mut p], &mut grads);
+            eg.step(&Cpu, &mut [&mut p], &mut grads);
         },
         20,
     );

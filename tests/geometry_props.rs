@@ -3,6 +3,7 @@
 //! EG keeps signs and zeros, and MD with p = 2 equals SGD bit for bit.
 
 use geoplast::geometry::{MirrorMap, PNorm, Potential};
+use geoplast::kernels::Cpu;
 use geoplast::nn::{Grads, Param, SignSpec};
 use geoplast::optim::{OptimConfig, Optimizer};
 use proptest::prelude::*;
@@ -81,7 +82,7 @@ proptest! {
             for (i, g) in grads.of(&p).iter_mut().enumerate() {
                 *g = (((seed + step * 31 + i as u64 * 7) % 97) as f32 / 48.5 - 1.0) * 3.0;
             }
-            opt.step(&mut [&mut p], &mut grads);
+            opt.step(&Cpu, &mut [&mut p], &mut grads);
         }
         for (a, b) in w.iter().zip(&p.value) {
             prop_assert!(a.signum() == b.signum() || *b == 0.0, "{a} became {b}");
@@ -101,7 +102,7 @@ proptest! {
             let mut grads = Grads::for_params(&[&p]);
             for k in 0..3 {
                 grads.of(&p).iter_mut().enumerate().for_each(|(i, x)| *x = g * (i + k) as f64);
-                opt.step(&mut [&mut p], &mut grads);
+                opt.step(&Cpu, &mut [&mut p], &mut grads);
             }
             p.value
         };
@@ -121,7 +122,7 @@ proptest! {
 fn masked_synapses_stay_zero_and_get_no_momentum() {
     let mut p = Param::new("w", vec![4], vec![0.5f64, -0.5, 0.3, 0.2], SignSpec::Free);
     p.mask = Some(vec![true, false, true, false]);
-    p.mask_value();
+    p.mask_value(&Cpu);
     let mut opt = Optimizer::<f64>::new(OptimConfig {
         momentum: 0.9,
         ..OptimConfig::sgd(0.5)
@@ -130,7 +131,7 @@ fn masked_synapses_stay_zero_and_get_no_momentum() {
     let mut grads = Grads::for_params(&[&p]);
     for _ in 0..5 {
         grads.of(&p).copy_from_slice(&[0.1, -0.2, 0.3, 0.4]);
-        opt.step(&mut [&mut p], &mut grads);
+        opt.step(&Cpu, &mut [&mut p], &mut grads);
     }
     assert_eq!(p.value[1], 0.0);
     assert_eq!(p.value[3], 0.0);
@@ -145,7 +146,7 @@ fn nonnegative_parameters_are_clamped_under_gd() {
     grads.of(&p).copy_from_slice(&[1.0, -1.0, 1.0]);
     Optimizer::<f64>::new(OptimConfig::sgd(0.5))
         .unwrap()
-        .step(&mut [&mut p], &mut grads);
+        .step(&Cpu, &mut [&mut p], &mut grads);
     assert_eq!(p.value, vec![0.0, 1.0, 0.0]);
 }
 

@@ -3,10 +3,13 @@
 //! Each module is wrapped in the scalar loss `L = Σ r ⊙ f(x)` with a fixed random `r`; analytic
 //! gradients of every parameter and of the input are compared with central differences, and a
 //! second backward pass into the same gradient store must double every gradient (backward adds).
+//! Every check runs on the reference backend and on the fast CPU one (both in f64).
 
-use geoplast::nn::loss::{bce, mse, softmax_cross_entropy};
+use geoplast::kernels::{Backend, Cpu, Reference};
 use geoplast::nn::*;
 use rand::RngExt;
+
+const BACKENDS: [&dyn Backend<f64>; 2] = [&Reference, &Cpu];
 
 fn rng() -> rand_chacha::ChaCha8Rng {
     geoplast::rng::named(7, "gradcheck")
@@ -29,12 +32,18 @@ fn assert_close(what: &str, an: f64, fd: f64) {
     );
 }
 
-/// Checks ∂L/∂θ for every parameter and ∂L/∂x of `m` at input `x`.
+/// Checks ∂L/∂θ for every parameter and ∂L/∂x of `m` at input `x`, on every backend.
 fn check<M: Module<f64> + Clone>(name: &str, m: &M, x: &Mat<f64>) {
-    let (y, _) = m.forward(x);
+    for be in BACKENDS {
+        check_on(be, &format!("{name} on {be:?}"), m, x);
+    }
+}
+
+fn check_on<M: Module<f64> + Clone>(be: &dyn Backend<f64>, name: &str, m: &M, x: &Mat<f64>) {
+    let (y, _) = m.forward(be, x);
     let r = rand_mat(y.rows, y.cols, -1.0, 1.0, 99);
     let loss = |m: &M, x: &Mat<f64>| -> f64 {
-        m.forward(x)
+        m.forward(be, x)
             .0
             .data
             .iter()
@@ -43,12 +52,12 @@ fn check<M: Module<f64> + Clone>(name: &str, m: &M, x: &Mat<f64>) {
             .sum()
     };
     let mut grads = Grads::for_params(&m.params());
-    let (_, saved) = m.forward(x);
+    let (_, saved) = m.forward(be, x);
     let dx = m
-        .backward(x, &saved, &r, true, &mut grads)
+        .backward(be, x, &saved, &r, true, &mut grads)
         .expect("input gradient");
     let once = grads.clone();
-    m.backward(x, &saved, &r, true, &mut grads);
+    m.backward(be, x, &saved, &r, true, &mut grads);
     let h = 1e-6;
     for (pi, p) in m.params().iter().enumerate() {
         let (g1, g2) = (once.get(&p.name), grads.get(&p.name));
@@ -149,9 +158,9 @@ fn dann_corrections_scale_the_documented_gradients() {
     let x = rand_mat(3, 5, 0.0, 1.0, 4);
     let base = Dann::<f64>::new("d", 5, 4, 2, false, true, BiasKind::Zero, &mut rng());
     let mut grads = Grads::for_params(&base.params());
-    let (y, s) = base.forward(&x);
+    let (y, s) = base.forward(&Reference, &x);
     let dy = Mat::from_vec(y.rows, y.cols, vec![1.0; y.data.len()]);
-    base.backward(&x, &s, &dy, false, &mut grads);
+    base.backward(&Reference, &x, &s, &dy, false, &mut grads);
     let step = |transforms: Vec<Transform>| {
         let mut l = base.clone();
         let mut opt = Optimizer::<f64>::new(OptimConfig {
@@ -160,7 +169,7 @@ fn dann_corrections_scale_the_documented_gradients() {
             ..OptimConfig::sgd(1.0)
         })
         .unwrap();
-        opt.step(&mut l.params_mut(), &mut grads.clone());
+        opt.step(&Reference, &mut l.params_mut(), &mut grads.clone());
         l
     };
     let (plain, corr) = (step(vec![]), step(vec![Transform::DannCorrections]));
@@ -218,84 +227,85 @@ fn sequential_mlp_of_mixed_layers() {
     };
     let x = rand_mat(3, 6, 0.0, 1.0, 5);
     let rr = rand_mat(3, 3, -1.0, 1.0, 6);
-    let loss = |n: &Sequential<f64>| -> f64 {
-        n.predict(x.clone())
-            .data
-            .iter()
-            .zip(&rr.data)
-            .map(|(a, b)| a * b)
-            .sum()
-    };
-    let mut grads = net.grads();
-    let (_, tape) = net.forward(x.clone());
-    net.backward(&tape, rr.clone(), &mut grads);
-    let h = 1e-6;
-    for (pi, p) in net.params().iter().enumerate() {
-        for i in 0..p.len() {
-            let (mut a, mut b) = (net.clone(), net.clone());
-            a.params_mut()[pi].value[i] += h;
-            b.params_mut()[pi].value[i] -= h;
-            assert_close(
-                &format!("seq {}[{i}]", p.name),
-                grads.get(&p.name)[i],
-                (loss(&a) - loss(&b)) / (2.0 * h),
-            );
+    for be in BACKENDS {
+        let loss = |n: &Sequential<f64>| -> f64 {
+            n.predict(be, x.clone())
+                .data
+                .iter()
+                .zip(&rr.data)
+                .map(|(a, b)| a * b)
+                .sum()
+        };
+        let mut grads = net.grads();
+        let (_, tape) = net.forward(be, x.clone());
+        net.backward(be, &tape, rr.clone(), &mut grads);
+        let h = 1e-6;
+        for (pi, p) in net.params().iter().enumerate() {
+            for i in 0..p.len() {
+                let (mut a, mut b) = (net.clone(), net.clone());
+                a.params_mut()[pi].value[i] += h;
+                b.params_mut()[pi].value[i] -= h;
+                assert_close(
+                    &format!("seq {}[{i}] on {be:?}", p.name),
+                    grads.get(&p.name)[i],
+                    (loss(&a) - loss(&b)) / (2.0 * h),
+                );
+            }
         }
     }
 }
 
 /// Checks a loss's gradient with respect to its input.
-fn check_loss(name: &str, x: &Mat<f64>, f: &dyn Fn(&Mat<f64>, &mut Mat<f64>) -> f64) {
-    let mut g = Mat::zeros(x.rows, x.cols);
-    f(x, &mut g);
-    let h = 1e-6;
-    let mut scratch = Mat::zeros(x.rows, x.cols);
-    for i in 0..x.data.len() {
-        let (mut xp, mut xm) = (x.clone(), x.clone());
-        xp.data[i] += h;
-        xm.data[i] -= h;
-        let fd = (f(&xp, &mut scratch) - f(&xm, &mut scratch)) / (2.0 * h);
-        assert_close(&format!("{name}[{i}]"), g.data[i], fd);
+/// A loss on a backend: (input, ∂loss/∂input) → loss.
+type Loss<'a> = &'a dyn Fn(&dyn Backend<f64>, &[f64], &mut [f64]) -> f64;
+
+/// Checks a loss's gradient with respect to its input (a 4 × 3 batch), on every backend.
+fn check_loss(name: &str, x: &[f64], f: Loss) {
+    for be in BACKENDS {
+        let mut g = vec![0.0; x.len()];
+        f(be, x, &mut g);
+        let h = 1e-6;
+        let mut scratch = vec![0.0; x.len()];
+        for i in 0..x.len() {
+            let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
+            xp[i] += h;
+            xm[i] -= h;
+            let fd = (f(be, &xp, &mut scratch) - f(be, &xm, &mut scratch)) / (2.0 * h);
+            assert_close(&format!("{name}[{i}] on {be:?}"), g[i], fd);
+        }
     }
 }
 
 #[test]
 fn losses() {
-    let z = rand_mat(4, 3, -3.0, 3.0, 8);
+    let z = rand_mat(4, 3, -3.0, 3.0, 8).data;
     let labels = [0u32, 2, 1, 2];
     let mask = [1.0, 0.0, 1.0, 0.5];
-    check_loss("softmax ce", &z, &|x, g| {
-        softmax_cross_entropy(x, &labels, 0.0, None, g)
+    check_loss("softmax ce", &z, &|be, x, g| {
+        be.softmax_cross_entropy(x, 3, &labels, 0.0, None, g)
     });
-    check_loss("softmax ce smoothed+masked", &z, &|x, g| {
-        softmax_cross_entropy(x, &labels, 0.1, Some(&mask), g)
+    check_loss("softmax ce smoothed+masked", &z, &|be, x, g| {
+        be.softmax_cross_entropy(x, 3, &labels, 0.1, Some(&mask), g)
     });
     let t: Vec<f64> = (0..12).map(|i| (i % 2) as f64).collect();
-    check_loss("bce", &z, &|x, g| bce(x, &t, g));
+    check_loss("bce", &z, &|be, x, g| be.bce(x, &t, g));
     let m: Vec<f64> = (0..12).map(|i| (i % 3 != 0) as u8 as f64).collect();
-    check_loss("mse masked", &z, &|x, g| mse(x, &t, Some(&m), g));
+    check_loss("mse masked", &z, &|be, x, g| be.mse(x, &t, Some(&m), g));
 }
 
 #[test]
 fn loss_values_on_fixed_inputs() {
-    // Hand-computed: CE of logits (0, ln 3) against class 1 = −ln(3/4); BCE(0, 1) = ln 2.
-    let z = Mat::from_vec(1, 2, vec![0.0, 3f64.ln()]);
-    let mut g = Mat::zeros(1, 2);
-    let ce = softmax_cross_entropy(&z, &[1], 0.0, None, &mut g);
-    assert!((ce + (0.75f64).ln()).abs() < 1e-12);
-    let b = bce(
-        &Mat::from_vec(1, 1, vec![0.0]),
-        &[1.0],
-        &mut Mat::zeros(1, 1),
-    );
-    assert!((b - 2f64.ln()).abs() < 1e-12);
-    // Large logits stay finite.
-    let b: f64 = bce(
-        &Mat::from_vec(1, 2, vec![800.0, -800.0]),
-        &[0.0, 1.0],
-        &mut Mat::zeros(1, 2),
-    );
-    assert!((b - 800.0).abs() < 1e-9);
+    for be in BACKENDS {
+        // Hand-computed: CE of logits (0, ln 3) against class 1 = −ln(3/4); BCE(0, 1) = ln 2.
+        let mut g = [0.0; 2];
+        let ce = be.softmax_cross_entropy(&[0.0, 3f64.ln()], 2, &[1], 0.0, None, &mut g);
+        assert!((ce + (0.75f64).ln()).abs() < 1e-12, "{be:?}");
+        let b = be.bce(&[0.0], &[1.0], &mut [0.0]);
+        assert!((b - 2f64.ln()).abs() < 1e-12, "{be:?}");
+        // Large logits stay finite.
+        let b = be.bce(&[800.0, -800.0], &[0.0, 1.0], &mut [0.0; 2]);
+        assert!((b - 800.0).abs() < 1e-9, "{be:?}");
+    }
 }
 
 #[test]

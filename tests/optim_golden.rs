@@ -5,6 +5,7 @@
 //! regenerate the constants below.
 
 use geoplast::geometry::Potential;
+use geoplast::kernels::Cpu;
 use geoplast::nn::{Grads, Param, SignSpec};
 use geoplast::optim::{Adam, OptimConfig, Optimizer};
 
@@ -92,7 +93,7 @@ fn run(cfg: OptimConfig, grads_in: &[[f64; 5]; 3]) -> Vec<f64> {
     let mut grads = Grads::for_params(&[&p]);
     for g in grads_in {
         grads.of(&p).copy_from_slice(g);
-        opt.step(&mut [&mut p], &mut grads);
+        opt.step(&Cpu, &mut [&mut p], &mut grads);
     }
     p.value
 }
@@ -225,7 +226,7 @@ fn groups_with_global_clipping_a_correction_group_and_alpha_by_gd() {
         let a = (2 - k) as f64;
         grads.of(&alpha).copy_from_slice(&[-0.5 * a, -0.4 * a]);
         let before = weight.value.clone();
-        let info = opt.step(&mut [&mut weight, &mut w_ie, &mut alpha], &mut grads);
+        let info = opt.step(&Cpu, &mut [&mut weight, &mut w_ie, &mut alpha], &mut grads);
         assert!(info.grad_norm > 0.3, "clipping must be active");
         if k == 0 {
             assert_eq!(weight.value, before, "a schedule factor of 0 moves nothing");

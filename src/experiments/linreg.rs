@@ -102,7 +102,7 @@ pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64
                 *g = grad[i * l + k];
             }
             opt.epoch = step;
-            opt.step(&mut [p], &mut grads);
+            opt.step(&crate::kernels::Cpu, &mut [p], &mut grads);
         }
     }
     params

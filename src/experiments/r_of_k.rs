@@ -11,8 +11,9 @@
 //! together as the lanes of one bit-packed kernel (`kernels::bits`); each lane keeps its own
 //! parameter and runs the real optimiser.
 
+use crate::kernels::Cpu;
 use crate::kernels::bits::{self, BitBatch, LANES};
-use crate::nn::loss::bce_with_logits;
+use crate::kernels::loss::bce_with_logits;
 use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer};
 use crate::tasks::r_of_k::{BitSplit, ROfK};
@@ -192,7 +193,7 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
                 for (g, gi) in grads.of(p).iter_mut().zip(grad.chunks_exact(LANES)) {
                     *g = gi[l];
                 }
-                opt.step(&mut [p], &mut grads);
+                opt.step(&Cpu, &mut [p], &mut grads);
             }
             interleave(&mut w, &params);
         }

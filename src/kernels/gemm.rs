@@ -30,11 +30,23 @@ impl<'a, T> Operand<'a, T> {
             ..self
         }
     }
-    fn shape(&self) -> (usize, usize) {
+    /// (rows, columns) of the logical (possibly transposed) matrix.
+    pub fn shape(&self) -> (usize, usize) {
         if self.transposed {
             (self.cols, self.rows)
         } else {
             (self.rows, self.cols)
+        }
+    }
+    /// Element `(i, j)` of the logical matrix.
+    pub fn at(&self, i: usize, j: usize) -> T
+    where
+        T: Copy,
+    {
+        if self.transposed {
+            self.data[j * self.cols + i]
+        } else {
+            self.data[i * self.cols + j]
         }
     }
     /// (column stride, row stride) of the logical (possibly transposed) matrix.

@@ -1,18 +1,29 @@
 //! The only place that does heavy arithmetic: GEMM, the vectorised `exp`, fused optimiser updates
-//! and the bit-packed kernels of the r-of-k task. A future GPU backend slots in here.
+//! and the bit-packed kernels of the r-of-k task. Training reaches it through one interface,
+//! [`Backend`], with a fast CPU implementation ([`Cpu`]) and a plain-loop reference
+//! ([`Reference`]) that checks it; a GPU backend implements the same trait.
 //!
 //! Hot loops are written once, generically, as plain element loops that LLVM vectorises; each is
 //! compiled a second time with AVX-512 enabled and picked at run time ([`dispatch!`]), so the
 //! binary still runs on machines without AVX-512.
 
+pub mod activation;
+pub mod backend;
 pub mod bits;
+pub mod cpu;
 pub mod exp;
 pub mod gemm;
 pub mod log;
+pub mod loss;
 pub mod real;
+pub mod reference;
 pub mod update;
 
+pub use activation::Activation;
+pub use backend::{Backend, BiasValue, Geometry};
+pub use cpu::Cpu;
 pub use real::Real;
+pub use reference::Reference;
 
 /// Calls `$body` compiled for AVX-512 when the CPU has it, otherwise the portable build.
 /// `$body` must be an expression that only calls `#[inline(always)]` code, so that it is

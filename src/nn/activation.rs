@@ -1,55 +1,21 @@
-//! Element-wise nonlinearities. The backward pass uses the saved output.
+//! Element-wise nonlinearities as a module; the maths is in [`crate::kernels::activation`]. The
+//! backward pass uses the saved output.
 
 use super::module::{Module, Saved};
 use super::{Grads, Mat, Param};
-use crate::kernels::Real;
-use serde::{Deserialize, Serialize};
+use crate::kernels::{Backend, Real};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    #[default]
-    Relu,
-    Tanh,
-    Sigmoid,
-    Identity,
-}
-
-impl Activation {
-    #[inline(always)]
-    fn f<T: Real>(self, x: T) -> T {
-        match self {
-            Activation::Relu => x.max(T::zero()),
-            Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => T::one() / (T::one() + (-x).exp()),
-            Activation::Identity => x,
-        }
-    }
-    /// f'(x) written in terms of y = f(x).
-    #[inline(always)]
-    fn df<T: Real>(self, y: T) -> T {
-        match self {
-            Activation::Relu => {
-                if y > T::zero() {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            }
-            Activation::Tanh => T::one() - y * y,
-            Activation::Sigmoid => y * (T::one() - y),
-            Activation::Identity => T::one(),
-        }
-    }
-}
+pub use crate::kernels::Activation;
 
 impl<T: Real> Module<T> for Activation {
-    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
-        let y = Mat::from_vec(x.rows, x.cols, x.data.iter().map(|&v| self.f(v)).collect());
+    fn forward(&self, be: &dyn Backend<T>, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+        let mut y = Mat::zeros(x.rows, x.cols);
+        be.activation(*self, &x.data, &mut y.data);
         (y.clone(), vec![y])
     }
     fn backward(
         &self,
+        be: &dyn Backend<T>,
         _x: &Mat<T>,
         saved: &Saved<T>,
         dy: &Mat<T>,
@@ -58,15 +24,9 @@ impl<T: Real> Module<T> for Activation {
     ) -> Option<Mat<T>> {
         need_dx.then(|| {
             let y = &saved[0];
-            Mat::from_vec(
-                y.rows,
-                y.cols,
-                y.data
-                    .iter()
-                    .zip(&dy.data)
-                    .map(|(&y, &d)| self.df(y) * d)
-                    .collect(),
-            )
+            let mut dx = Mat::zeros(y.rows, y.cols);
+            be.activation_backward(*self, &y.data, &dy.data, &mut dx.data);
+            dx
         })
     }
     fn params(&self) -> Vec<&Param<T>> {

@@ -3,7 +3,7 @@
 
 use super::init::uniform;
 use super::{Grads, Mat, Param, SignSpec};
-use crate::kernels::Real;
+use crate::kernels::{Backend, BiasValue, Real};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -54,36 +54,23 @@ impl<T: Real> Bias<T> {
     }
 
     /// Adds the bias to every row of `y`.
-    pub fn add_to(&self, y: &mut Mat<T>) {
-        let add = |y: &mut Mat<T>, b: &dyn Fn(usize) -> T| {
-            for row in y.data.chunks_exact_mut(y.cols) {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v += b(j);
-                }
-            }
+    pub fn add_to(&self, be: &dyn Backend<T>, y: &mut Mat<T>) {
+        let value = match self {
+            Bias::None => return,
+            Bias::Trained(b) => BiasValue::Vector(&b.value),
+            Bias::Split { pos, neg } => BiasValue::Split(&pos.value, &neg.value),
+            Bias::Fixed(c) => BiasValue::Constant(*c),
         };
-        match self {
-            Bias::None => {}
-            Bias::Trained(b) => add(y, &|j| b.value[j]),
-            Bias::Split { pos, neg } => add(y, &|j| pos.value[j] + neg.value[j]),
-            Bias::Fixed(c) => add(y, &|_| *c),
-        }
+        be.add_bias(&mut y.data, value);
     }
 
     /// Adds ∂L/∂b = Σ_rows dy into the bias gradient(s) (both parts of a split bias get it).
-    pub fn backward(&self, dy: &Mat<T>, grads: &mut Grads<T>) {
-        let acc = |g: &mut [T]| {
-            for row in dy.data.chunks_exact(dy.cols) {
-                for (gj, &d) in g.iter_mut().zip(row) {
-                    *gj += d;
-                }
-            }
-        };
+    pub fn backward(&self, be: &dyn Backend<T>, dy: &Mat<T>, grads: &mut Grads<T>) {
         match self {
-            Bias::Trained(b) => acc(grads.of(b)),
+            Bias::Trained(b) => be.sum_rows(grads.of(b), &dy.data),
             Bias::Split { pos, neg } => {
-                acc(grads.of(pos));
-                acc(grads.of(neg));
+                be.sum_rows(grads.of(pos), &dy.data);
+                be.sum_rows(grads.of(neg), &dy.data);
             }
             Bias::None | Bias::Fixed(_) => {}
         }

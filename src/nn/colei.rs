@@ -7,7 +7,7 @@ use super::init::{Init, uniform};
 use super::linear::{acc_dyt_x, dy_w, x_wt};
 use super::module::{Module, Saved};
 use super::{Grads, Mat, Param, SignSpec};
-use crate::kernels::Real;
+use crate::kernels::{Backend, Real};
 use rand::Rng;
 
 #[derive(Clone, Debug)]
@@ -120,48 +120,36 @@ impl<T: Real> ColEi<T> {
             .sum();
         total / self.weight.shape[0] as f64
     }
-
-    fn signed_input(&self, x: &Mat<T>) -> Mat<T> {
-        let mut xs = x.clone();
-        for row in xs.data.chunks_exact_mut(x.cols) {
-            for (v, &s) in row.iter_mut().zip(&self.input_sign) {
-                *v *= s;
-            }
-        }
-        xs
-    }
 }
 
 impl<T: Real> Module<T> for ColEi<T> {
-    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+    fn forward(&self, be: &dyn Backend<T>, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
         assert_eq!(
             x.cols,
             self.input_sign.len(),
             "{}: input width",
             self.weight.name
         );
-        let xs = self.signed_input(x);
-        let mut y = x_wt(&xs, &self.weight.value, self.weight.shape[0]);
-        self.bias.add_to(&mut y);
+        let mut xs = x.clone();
+        be.scale_columns(&mut xs.data, &self.input_sign);
+        let mut y = x_wt(be, &xs, &self.weight.value, self.weight.shape[0]);
+        self.bias.add_to(be, &mut y);
         (y, vec![xs])
     }
     fn backward(
         &self,
+        be: &dyn Backend<T>,
         _x: &Mat<T>,
         saved: &Saved<T>,
         dy: &Mat<T>,
         need_dx: bool,
         grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
-        acc_dyt_x(grads.of(&self.weight), dy, &saved[0], T::one());
-        self.bias.backward(dy, grads);
+        acc_dyt_x(be, grads.of(&self.weight), dy, &saved[0], T::one());
+        self.bias.backward(be, dy, grads);
         need_dx.then(|| {
-            let mut dx = dy_w(dy, &self.weight.value, self.input_sign.len());
-            for row in dx.data.chunks_exact_mut(self.input_sign.len()) {
-                for (v, &s) in row.iter_mut().zip(&self.input_sign) {
-                    *v *= s;
-                }
-            }
+            let mut dx = dy_w(be, dy, &self.weight.value, self.input_sign.len());
+            be.scale_columns(&mut dx.data, &self.input_sign);
             dx
         })
     }

@@ -15,8 +15,8 @@ use super::init::Init;
 use super::linear::{acc_dyt_x, dy_w, x_wt};
 use super::module::{Module, Saved};
 use super::{Grads, Mat, Param, SignSpec};
-use crate::kernels::Real;
-use crate::kernels::gemm::{Operand, matmul, matmul_acc};
+use crate::kernels::gemm::Operand;
+use crate::kernels::{Backend, Real};
 use rand::Rng;
 
 const GAMMA_EPS: f64 = 1e-8;
@@ -134,27 +134,26 @@ impl<T: Real> Dann<T> {
         total / ne as f64
     }
 
-    fn scaled_inhibition(&self, z_i: &Mat<T>) -> Mat<T> {
+    /// `e^α` and `a = z_I ⊙ e^α`, the inhibition that divides.
+    fn scaled_inhibition(&self, be: &dyn Backend<T>, z_i: &Mat<T>) -> (Vec<T>, Mat<T>) {
         let alpha = self.alpha.as_ref().expect("divisive layer");
+        let mut exp_alpha = vec![T::zero(); alpha.len()];
+        be.exp(&alpha.value, &mut exp_alpha);
         let mut a = z_i.clone();
-        for row in a.data.chunks_exact_mut(z_i.cols) {
-            for (v, al) in row.iter_mut().zip(&alpha.value) {
-                *v *= al.exp();
-            }
-        }
-        a
+        be.scale_columns(&mut a.data, &exp_alpha);
+        (exp_alpha, a)
     }
 }
 
 impl<T: Real> Module<T> for Dann<T> {
     /// Saved: `[z_I, ẑ, γ]` (divisive) or `[z_I]`.
-    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+    fn forward(&self, be: &dyn Backend<T>, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
         assert_eq!(x.cols, self.inputs(), "{}: input width", self.w_ee.name);
         let (ne, ni) = (self.n_e(), self.n_i());
-        let z_e = x_wt(x, &self.w_ee.value, ne);
-        let z_i = x_wt(x, &self.w_ie.value, ni);
+        let z_e = x_wt(be, x, &self.w_ee.value, ne);
+        let z_i = x_wt(be, x, &self.w_ie.value, ni);
         let mut zhat = z_e;
-        matmul_acc(
+        be.gemm_acc(
             &mut zhat.data,
             z_i.op(),
             Operand::new(&self.w_ei.value, ne, ni).t(),
@@ -162,28 +161,27 @@ impl<T: Real> Module<T> for Dann<T> {
         );
         let Some(gain) = &self.gain else {
             let mut z = zhat;
-            self.bias.add_to(&mut z);
+            self.bias.add_to(be, &mut z);
             return (z, vec![z_i]);
         };
-        let a = self.scaled_inhibition(&z_i);
+        let (_, a) = self.scaled_inhibition(be, &z_i);
         let mut gamma = Mat::zeros(x.rows, ne);
-        matmul(
+        be.gemm(
             &mut gamma.data,
             a.op(),
             Operand::new(&self.w_ei.value, ne, ni).t(),
             T::zero(),
         );
-        gamma.data.iter_mut().for_each(|v| *v += T::c(GAMMA_EPS));
+        be.add_scalar(&mut gamma.data, T::c(GAMMA_EPS));
         let mut z = Mat::zeros(x.rows, ne);
-        for (i, zi) in z.data.iter_mut().enumerate() {
-            *zi = gain.value[i % ne] * zhat.data[i] / gamma.data[i];
-        }
-        self.bias.add_to(&mut z);
+        be.divide(&mut z.data, &zhat.data, &gamma.data, &gain.value);
+        self.bias.add_to(be, &mut z);
         (z, vec![z_i, zhat, gamma])
     }
 
     fn backward(
         &self,
+        be: &dyn Backend<T>,
         x: &Mat<T>,
         saved: &Saved<T>,
         dz: &Mat<T>,
@@ -191,7 +189,7 @@ impl<T: Real> Module<T> for Dann<T> {
         grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
         let (ne, ni, d) = (self.n_e(), self.n_i(), self.inputs());
-        self.bias.backward(dz, grads);
+        self.bias.backward(be, dz, grads);
         let z_i = &saved[0];
         // dẑ, and for divisive layers dγ.
         let (dzhat, dgamma) = match &self.gain {
@@ -200,61 +198,59 @@ impl<T: Real> Module<T> for Dann<T> {
                 let (zhat, gamma) = (&saved[1], &saved[2]);
                 let mut dzhat = Mat::zeros(dz.rows, ne);
                 let mut dgamma = Mat::zeros(dz.rows, ne);
-                let g_gain = grads.of(gain);
-                for s in 0..dz.rows {
-                    for (j, gg) in g_gain.iter_mut().enumerate() {
-                        let i = s * ne + j;
-                        let (g, h, gm, d) =
-                            (gain.value[j], zhat.data[i], gamma.data[i], dz.data[i]);
-                        *gg += d * h / gm;
-                        dzhat.data[i] = d * g / gm;
-                        dgamma.data[i] = -d * g * h / (gm * gm);
-                    }
-                }
+                be.divide_backward(
+                    &dz.data,
+                    &zhat.data,
+                    &gamma.data,
+                    &gain.value,
+                    &mut dzhat.data,
+                    &mut dgamma.data,
+                    grads.of(gain),
+                );
                 (dzhat, Some(dgamma))
             }
         };
         // ẑ = z_E − z_I·W_EIᵀ: ∂W_EI −= dẑᵀ·z_I ; ∂z_I = −dẑ·W_EI.
-        acc_dyt_x(grads.of(&self.w_ei), &dzhat, z_i, -T::one());
-        let mut dz_i = dy_w(&dzhat, &self.w_ei.value, ni);
-        dz_i.data.iter_mut().for_each(|v| *v = -*v);
+        acc_dyt_x(be, grads.of(&self.w_ei), &dzhat, z_i, -T::one());
+        let mut dz_i = dy_w(be, &dzhat, &self.w_ei.value, ni);
+        be.scale(&mut dz_i.data, -T::one());
         if let Some(dgamma) = dgamma {
             // γ = a·W_EIᵀ with a = z_I ⊙ e^α.
-            let a = self.scaled_inhibition(z_i);
-            acc_dyt_x(grads.of(&self.w_ei), &dgamma, &a, T::one());
-            let da = dy_w(&dgamma, &self.w_ei.value, ni);
+            let (exp_alpha, a) = self.scaled_inhibition(be, z_i);
+            acc_dyt_x(be, grads.of(&self.w_ei), &dgamma, &a, T::one());
+            let da = dy_w(be, &dgamma, &self.w_ei.value, ni);
             let alpha = self.alpha.as_ref().expect("divisive layer");
-            let g_alpha = grads.of(alpha);
-            for s in 0..da.rows {
-                for (k, ga) in g_alpha.iter_mut().enumerate() {
-                    let i = s * ni + k;
-                    *ga += da.data[i] * a.data[i];
-                    dz_i.data[i] += da.data[i] * alpha.value[k].exp();
-                }
-            }
+            be.inhibition_scale_backward(
+                &da.data,
+                &a.data,
+                &exp_alpha,
+                grads.of(alpha),
+                &mut dz_i.data,
+            );
         }
         let (w_ee, w_ie) = (&self.w_ee, &self.w_ie);
         let (ee_grad, ie_grad) = grads.two(w_ee, w_ie);
         let mut weight_grads = || {
-            acc_dyt_x(ee_grad, &dzhat, x, T::one());
-            acc_dyt_x(ie_grad, &dz_i, x, T::one());
+            acc_dyt_x(be, ee_grad, &dzhat, x, T::one());
+            acc_dyt_x(be, ie_grad, &dz_i, x, T::one());
         };
         if !need_dx {
             weight_grads();
             return None;
         }
-        let input_grad = || {
-            let mut dx = dy_w(&dzhat, &w_ee.value, d);
-            matmul_acc(
-                &mut dx.data,
+        let mut dx = None;
+        // Equal multiply-adds: the two run in parallel.
+        be.join(&mut weight_grads, &mut || {
+            let mut g = dy_w(be, &dzhat, &w_ee.value, d);
+            be.gemm_acc(
+                &mut g.data,
                 dz_i.op(),
                 Operand::new(&w_ie.value, ni, d),
                 T::one(),
             );
-            dx
-        };
-        // Equal multiply-adds: the two run in parallel.
-        Some(crate::kernels::gemm::join(weight_grads, input_grad).1)
+            dx = Some(g);
+        });
+        dx
     }
 
     fn params(&self) -> Vec<&Param<T>> {

@@ -4,8 +4,8 @@ use super::bias::{Bias, BiasKind};
 use super::init::Init;
 use super::module::{Module, Saved};
 use super::{Grads, Mat, Param, SignSpec};
-use crate::kernels::Real;
-use crate::kernels::gemm::matmul;
+use crate::kernels::gemm::Operand;
+use crate::kernels::{Backend, Real};
 use rand::Rng;
 
 #[derive(Clone, Debug)]
@@ -49,43 +49,50 @@ impl<T: Real> Linear<T> {
 }
 
 /// `y = x·Wᵀ` into a new matrix (W is out × in).
-pub(crate) fn x_wt<T: Real>(x: &Mat<T>, w: &[T], outputs: usize) -> Mat<T> {
+pub(crate) fn x_wt<T: Real>(be: &dyn Backend<T>, x: &Mat<T>, w: &[T], outputs: usize) -> Mat<T> {
     let mut y = Mat::zeros(x.rows, outputs);
-    matmul(
+    be.gemm(
         &mut y.data,
         x.op(),
-        crate::kernels::gemm::Operand::new(w, outputs, x.cols).t(),
+        Operand::new(w, outputs, x.cols).t(),
         T::zero(),
     );
     y
 }
 
 /// `gw += scale·dyᵀ·x` (gw is out × in).
-pub(crate) fn acc_dyt_x<T: Real>(gw: &mut [T], dy: &Mat<T>, x: &Mat<T>, scale: T) {
-    crate::kernels::gemm::matmul_acc(gw, dy.op().t(), x.op(), scale);
+pub(crate) fn acc_dyt_x<T: Real>(
+    be: &dyn Backend<T>,
+    gw: &mut [T],
+    dy: &Mat<T>,
+    x: &Mat<T>,
+    scale: T,
+) {
+    be.gemm_acc(gw, dy.op().t(), x.op(), scale);
 }
 
 /// `dx = dy·W` (W is out × in).
-pub(crate) fn dy_w<T: Real>(dy: &Mat<T>, w: &[T], inputs: usize) -> Mat<T> {
+pub(crate) fn dy_w<T: Real>(be: &dyn Backend<T>, dy: &Mat<T>, w: &[T], inputs: usize) -> Mat<T> {
     let mut dx = Mat::zeros(dy.rows, inputs);
-    matmul(
+    be.gemm(
         &mut dx.data,
         dy.op(),
-        crate::kernels::gemm::Operand::new(w, dy.cols, inputs),
+        Operand::new(w, dy.cols, inputs),
         T::zero(),
     );
     dx
 }
 
 impl<T: Real> Module<T> for Linear<T> {
-    fn forward(&self, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
+    fn forward(&self, be: &dyn Backend<T>, x: &Mat<T>) -> (Mat<T>, Saved<T>) {
         assert_eq!(x.cols, self.inputs(), "{}: input width", self.weight.name);
-        let mut y = x_wt(x, &self.weight.value, self.outputs());
-        self.bias.add_to(&mut y);
+        let mut y = x_wt(be, x, &self.weight.value, self.outputs());
+        self.bias.add_to(be, &mut y);
         (y, vec![])
     }
     fn backward(
         &self,
+        be: &dyn Backend<T>,
         x: &Mat<T>,
         _saved: &Saved<T>,
         dy: &Mat<T>,
@@ -95,17 +102,15 @@ impl<T: Real> Module<T> for Linear<T> {
         let inputs = self.inputs();
         let w = &self.weight;
         let grad = grads.of(w);
-        let dx = if need_dx {
-            let (_, dx) = crate::kernels::gemm::join(
-                || acc_dyt_x(grad, dy, x, T::one()),
-                || dy_w(dy, &w.value, inputs),
-            );
-            Some(dx)
+        let mut dx = None;
+        if need_dx {
+            be.join(&mut || acc_dyt_x(be, grad, dy, x, T::one()), &mut || {
+                dx = Some(dy_w(be, dy, &w.value, inputs))
+            });
         } else {
-            acc_dyt_x(grad, dy, x, T::one());
-            None
-        };
-        self.bias.backward(dy, grads);
+            acc_dyt_x(be, grad, dy, x, T::one());
+        }
+        self.bias.backward(be, dy, grads);
         dx
     }
     fn params(&self) -> Vec<&Param<T>> {

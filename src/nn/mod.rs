@@ -11,7 +11,6 @@ pub mod dann;
 pub mod grads;
 pub mod init;
 pub mod linear;
-pub mod loss;
 pub mod mat;
 pub mod module;
 pub mod param;

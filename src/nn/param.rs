@@ -1,7 +1,7 @@
 //! A trainable parameter: values, its sign structure (Dale's law), the gradient scale its layer
 //! prescribes, and an optional fixed pruning mask. Gradients live in [`super::Grads`].
 
-use crate::kernels::Real;
+use crate::kernels::{Backend, Real};
 
 /// The sign structure a parameter must keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,23 +49,15 @@ impl<T: Real> Param<T> {
         self.value.is_empty()
     }
     /// Zeroes the pruned entries of `v` (this parameter's gradient).
-    pub fn mask(&self, v: &mut [T]) {
+    pub fn mask(&self, be: &dyn Backend<T>, v: &mut [T]) {
         if let Some(mask) = &self.mask {
-            zero_where_pruned(mask, v);
+            be.zero_pruned(v, mask);
         }
     }
     /// Zeroes the pruned entries of the value: pruned synapses stay exactly 0.
-    pub fn mask_value(&mut self) {
+    pub fn mask_value(&mut self, be: &dyn Backend<T>) {
         if let Some(mask) = &self.mask {
-            zero_where_pruned(mask, &mut self.value);
-        }
-    }
-}
-
-fn zero_where_pruned<T: Real>(mask: &[bool], v: &mut [T]) {
-    for (x, &keep) in v.iter_mut().zip(mask) {
-        if !keep {
-            *x = T::zero();
+            be.zero_pruned(&mut self.value, mask);
         }
     }
 }

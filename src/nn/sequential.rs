@@ -6,7 +6,7 @@ use super::dann::Dann;
 use super::linear::Linear;
 use super::module::{Module, Saved};
 use super::{Grads, Mat, Param};
-use crate::kernels::Real;
+use crate::kernels::{Backend, Real};
 
 /// Any layer of a feed-forward network (a handful per network, so the size of the largest
 /// variant does not matter).
@@ -51,14 +51,14 @@ pub struct Sequential<T> {
 
 impl<T: Real> Sequential<T> {
     /// The output, and the tape for [`Sequential::backward`].
-    pub fn forward(&self, x: Mat<T>) -> (Mat<T>, Tape<T>) {
+    pub fn forward(&self, be: &dyn Backend<T>, x: Mat<T>) -> (Mat<T>, Tape<T>) {
         let mut tape = Tape {
             inputs: Vec::with_capacity(self.layers.len()),
             saved: Vec::with_capacity(self.layers.len()),
         };
         let mut h = x;
         for layer in &self.layers {
-            let (y, saved) = layer.module().forward(&h);
+            let (y, saved) = layer.module().forward(be, &h);
             tape.inputs.push(h);
             tape.saved.push(saved);
             h = y;
@@ -67,18 +67,26 @@ impl<T: Real> Sequential<T> {
     }
 
     /// The output only (evaluation).
-    pub fn predict(&self, x: Mat<T>) -> Mat<T> {
-        self.layers.iter().fold(x, |h, l| l.module().forward(&h).0)
+    pub fn predict(&self, be: &dyn Backend<T>, x: Mat<T>) -> Mat<T> {
+        self.layers
+            .iter()
+            .fold(x, |h, l| l.module().forward(be, &h).0)
     }
 
     /// Adds every parameter's gradient from ∂L/∂output into `grads`.
-    pub fn backward(&self, tape: &Tape<T>, dout: Mat<T>, grads: &mut Grads<T>) {
+    pub fn backward(
+        &self,
+        be: &dyn Backend<T>,
+        tape: &Tape<T>,
+        dout: Mat<T>,
+        grads: &mut Grads<T>,
+    ) {
         let mut d = dout;
         let n = self.layers.len();
         for (i, layer) in self.layers.iter().enumerate().rev() {
             match layer
                 .module()
-                .backward(&tape.inputs[i], &tape.saved[i], &d, i > 0, grads)
+                .backward(be, &tape.inputs[i], &tape.saved[i], &d, i > 0, grads)
             {
                 Some(dx) => d = dx,
                 None => debug_assert_eq!(i, 0, "only the first of {n} layers skips ∂x"),

@@ -8,7 +8,7 @@
 //! 6. the geometry step of the group's [`Potential`];
 //! 7. constraints: sign freeze, the non-negative clamp, pruning masks.
 //!
-//! Steps 3–7 are one fused pass over memory (`kernels::update`). SGD is `Euclidean`; SGD-EG is
+//! Steps 3–7 are one fused pass over memory, done by the backend (`kernels::Backend`). SGD is `Euclidean`; SGD-EG is
 //! `NegEntropy` (signed weight decay); projected GD (cSGD) is `Euclidean` with `sign_freeze`;
 //! AdamW and AdamW-EG add `adam`; `unsigned_eg` is the Fig S2 ablation `w ← w·exp(−η·d)`.
 //! Parameter groups ([`groups`]) give some parameters their own rule; optimiser state is kept
@@ -27,55 +27,11 @@ pub use schedule::Schedule;
 pub use state::State;
 pub use transforms::Transform;
 
-use crate::geometry::{MirrorMap, NegEntropy, Potential};
-use crate::kernels::Real;
-use crate::kernels::update::{adam_step, sgd_step};
+use crate::geometry::Potential;
+use crate::kernels::{Backend, Geometry, Real};
 use crate::nn::{Grads, Param, SignSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-
-/// Expands `$body` once per geometry with `$geo` bound to the step `(w, s, d) → w_new` at
-/// learning rate `$lr` (the potential's own [`MirrorMap::step`], or the unsigned-EG ablation), so
-/// each fused loop is monomorphised with no branch on the potential.
-macro_rules! with_geometry {
-    ($T:ty, $cfg:expr, $lr:expr, |$geo:ident| $body:expr) => {{
-        let lr = <$T>::c($lr);
-        if $cfg.unsigned_eg {
-            let $geo = move |w: $T, _s: $T, d: $T| NegEntropy::unsigned_step(w, d, lr);
-            $body
-        } else {
-            $crate::with_potential!($cfg.potential, |m| {
-                let $geo = move |w: $T, s: $T, d: $T| m.step(w, s, d, lr);
-                $body
-            })
-        }
-    }};
-}
-
-/// Elements per parallel block of an update or a norm. Fixed, so that results do not depend on
-/// the thread count.
-pub(crate) const CHUNK: usize = 1 << 15;
-
-/// Runs the elementwise update `f` over matching blocks of `w`, `g` and `buf`, in parallel for
-/// large parameters (two threads halve a memory-bound update).
-fn chunked<T: Real>(
-    w: &mut [T],
-    g: &[T],
-    buf: Option<&mut [T]>,
-    f: impl Fn(&mut [T], &[T], Option<&mut [T]>) + Sync,
-) {
-    use rayon::prelude::*;
-    if w.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
-        return f(w, g, buf);
-    }
-    let pairs = w.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK));
-    match buf {
-        Some(b) => pairs
-            .zip(b.par_chunks_mut(CHUNK))
-            .for_each(|((w, g), b)| f(w, g, Some(b))),
-        None => pairs.for_each(|(w, g)| f(w, g, None)),
-    }
-}
 
 /// Every setting of the optimiser, as written in a config's `[optimizer]` table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -301,13 +257,18 @@ impl<T: Real> Optimizer<T> {
 
     /// Applies one update to `params` from their gradients in `grads` (see the module
     /// documentation for the order of the pipeline).
-    pub fn step(&mut self, params: &mut [&mut Param<T>], grads: &mut Grads<T>) -> StepInfo {
+    pub fn step(
+        &mut self,
+        be: &dyn Backend<T>,
+        params: &mut [&mut Param<T>],
+        grads: &mut Grads<T>,
+    ) -> StepInfo {
         let factor = self.config.schedule.factor(self.t, self.epoch);
         for p in params.iter() {
-            p.mask(grads.of(p));
+            p.mask(be, grads.of(p));
         }
         let grad_norm = if self.config.clip_norm.is_some() || self.measure_norm {
-            clip::global_norm(params.iter().map(|p| grads.get(&p.name)))
+            clip::global_norm(be, params.iter().map(|p| grads.get(&p.name)))
         } else {
             f64::NAN
         };
@@ -328,6 +289,7 @@ impl<T: Real> Optimizer<T> {
             let st = self.states.get_mut(&p.name).expect("inserted above");
             let scale = clip * transforms::factor(rule.transforms.as_deref().unwrap_or(&[]), p);
             update(
+                be,
                 rule,
                 rule.lr * factor,
                 self.t,
@@ -336,7 +298,7 @@ impl<T: Real> Optimizer<T> {
                 grads.get(&p.name),
                 st,
             );
-            p.mask_value();
+            p.mask_value(be);
         }
         self.t += 1;
         StepInfo {
@@ -349,7 +311,9 @@ impl<T: Real> Optimizer<T> {
 
 /// Steps 4–7 of the pipeline for one parameter under `rule`, at learning rate `lr`, with the
 /// raw gradient `g` scaled by `scale` (clipping and transforms), in one fused pass.
+#[allow(clippy::too_many_arguments)]
 fn update<T: Real>(
+    be: &dyn Backend<T>,
     rule: &OptimConfig,
     lr: f64,
     t: usize,
@@ -359,6 +323,11 @@ fn update<T: Real>(
     st: &mut State<T>,
 ) {
     let nonneg = rule.clamp.unwrap_or(p.sign == SignSpec::NonNegative);
+    let geometry = |lr: f64| Geometry {
+        potential: rule.potential,
+        unsigned_eg: rule.unsigned_eg,
+        lr,
+    };
     let w = &mut p.value;
     if let Some(adam) = &rule.adam {
         let n = w.len();
@@ -381,9 +350,7 @@ fn update<T: Real>(
         let step_lr = lr / direction::adam_bias1(adam, t1);
         let vmax = adam.amsgrad.then_some(&mut st.adam_vmax[..]);
         let (m, v) = (&mut st.adam_m, &mut st.adam_v);
-        with_geometry!(T, rule, step_lr, |geo| {
-            crate::dispatch!(adam_step(w, g, m, v, vmax, &c, geo))
-        });
+        be.adam_update(w, g, m, v, vmax, &c, geometry(step_lr));
     } else {
         let first = st.momentum.is_empty();
         let c = direction::sgd_coeffs::<T>(
@@ -403,15 +370,15 @@ fn update<T: Real>(
         } else {
             None
         };
-        with_geometry!(T, rule, lr, |geo| chunked(w, g, buf, |w, g, buf| {
-            crate::dispatch!(sgd_step(w, g, buf, &c, geo))
-        }));
+        be.sgd_update(w, g, buf, &c, geometry(lr));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::Cpu;
+    use crate::kernels::cpu::CHUNK;
 
     /// Large parameters update in parallel blocks; the result must not depend on the threads.
     #[test]
@@ -441,7 +408,7 @@ mod tests {
                     for (i, g) in grads.of(&p).iter_mut().enumerate() {
                         *g = ((i * (step + 3)) as f32 * 0.11).cos() * 1e-2;
                     }
-                    norms.push(opt.step(&mut [&mut p], &mut grads).grad_norm);
+                    norms.push(opt.step(&Cpu, &mut [&mut p], &mut grads).grad_norm);
                 }
                 (p.value, opt.states["w"].momentum.clone(), norms)
             })

@@ -24,6 +24,7 @@ pub mod trainer;
 
 use crate::error::{Error, Result};
 use crate::io::RunDir;
+use crate::kernels::Cpu;
 use crate::optim::Optimizer;
 use checkpoint::tensors_of;
 use config::{DataConfig, ModelKind, TrainConfig, Unit};
@@ -360,6 +361,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     hooks::install_stop_handler();
     let clock = std::time::Instant::now();
     let mut t = trainer::Trainer {
+        be: &Cpu,
         cfg,
         run: &mut run,
         model: &mut model,
@@ -373,7 +375,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     let totals = t.totals.clone();
     let stopped = end_state.stopped;
     let (test_loss, test_acc) = if start == total {
-        trainer::evaluate(&model, source.as_ref(), cfg.loss.label_smoothing)
+        trainer::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
     } else {
         (end_state.test_loss, end_state.test_acc)
     };

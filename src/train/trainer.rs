@@ -12,7 +12,7 @@ use super::hooks::{self, Checkpoints, Progress};
 use super::source::{Batch, Source, Targets};
 use crate::error::{Error, Result};
 use crate::io::RunDir;
-use crate::nn::loss::{bce, mse, softmax_cross_entropy};
+use crate::kernels::Backend;
 use crate::nn::{Mat, Sequential};
 use crate::optim::Optimizer;
 use std::collections::HashMap;
@@ -75,6 +75,7 @@ impl Totals {
 
 /// The mean loss of `out` against `targets` (weighted by `mask`), with ∂loss/∂out in `grad`.
 pub fn loss_of(
+    be: &dyn Backend<f32>,
     out: &Mat<f32>,
     targets: &Targets,
     mask: Option<&[f32]>,
@@ -82,9 +83,11 @@ pub fn loss_of(
     grad: &mut Mat<f32>,
 ) -> f32 {
     match targets {
-        Targets::Classes(labels) => softmax_cross_entropy(out, labels, smoothing, mask, grad),
-        Targets::Binary(t) => bce(out, t, grad),
-        Targets::Values(y) => mse(out, y, mask, grad),
+        Targets::Classes(labels) => {
+            be.softmax_cross_entropy(&out.data, out.cols, labels, smoothing, mask, &mut grad.data)
+        }
+        Targets::Binary(t) => be.bce(&out.data, t, &mut grad.data),
+        Targets::Values(y) => be.mse(&out.data, y, mask, &mut grad.data),
     }
 }
 
@@ -111,12 +114,17 @@ fn correct(out: &Mat<f32>, batch: &Batch) -> Option<usize> {
 }
 
 /// Mean loss and accuracy (%; NaN for regression) on the source's test set.
-pub fn evaluate(model: &Sequential<f32>, source: &dyn Source, smoothing: f64) -> (f64, f64) {
+pub fn evaluate(
+    be: &dyn Backend<f32>,
+    model: &Sequential<f32>,
+    source: &dyn Source,
+    smoothing: f64,
+) -> (f64, f64) {
     let (mut loss, mut hits, mut rows) = (0.0, Some(0usize), 0usize);
     for b in source.test() {
-        let out = model.predict(b.x.clone());
+        let out = model.predict(be, b.x.clone());
         let mut g = Mat::zeros(out.rows, out.cols);
-        loss += loss_of(&out, &b.targets, b.mask.as_deref(), smoothing, &mut g) as f64
+        loss += loss_of(be, &out, &b.targets, b.mask.as_deref(), smoothing, &mut g) as f64
             * b.x.rows as f64;
         hits = hits.zip(correct(&out, b)).map(|(a, c)| a + c);
         rows += b.x.rows;
@@ -136,6 +144,8 @@ pub struct EndState {
 }
 
 pub struct Trainer<'a> {
+    /// Where the arithmetic runs.
+    pub be: &'a dyn Backend<f32>,
     pub cfg: &'a TrainConfig,
     pub run: &'a mut RunDir,
     pub model: &'a mut Sequential<f32>,
@@ -187,7 +197,7 @@ impl Trainer<'_> {
 
     /// Runs updates `start..end` of a run of `total` updates.
     pub fn train(&mut self, start: usize, end: usize, total: usize) -> Result<EndState> {
-        let cfg = self.cfg;
+        let (cfg, be) = (self.cfg, self.be);
         let smoothing = cfg.loss.label_smoothing;
         let named = Checkpoints::new(&cfg.checkpoints, &self.run.path);
         let progress = Progress::new("updates", start as u64, total as u64, self.quiet);
@@ -204,9 +214,9 @@ impl Trainer<'_> {
             }
             let Batch { x, targets, mask } = self.source.batch(t);
             let rows = x.rows as f64;
-            let (out, tape) = self.model.forward(x);
+            let (out, tape) = self.model.forward(be, x);
             let mut grad = Mat::zeros(out.rows, out.cols);
-            let loss = loss_of(&out, &targets, mask.as_deref(), smoothing, &mut grad);
+            let loss = loss_of(be, &out, &targets, mask.as_deref(), smoothing, &mut grad);
             if !loss.is_finite() {
                 return self.diverged(loss as f64);
             }
@@ -215,9 +225,9 @@ impl Trainer<'_> {
             self.totals.loss_sum += loss as f64;
             self.totals.updates += 1;
             grads.zero();
-            self.model.backward(&tape, grad, &mut grads);
+            self.model.backward(be, &tape, grad, &mut grads);
             self.opt.measure_norm = (self.opt.t + 1).is_multiple_of(cfg.log_every);
-            let info = self.opt.step(&mut self.model.params_mut(), &mut grads);
+            let info = self.opt.step(be, &mut self.model.params_mut(), &mut grads);
             let done = t + 1;
             if self.opt.t.is_multiple_of(cfg.log_every) {
                 self.run.log(&serde_json::json!({
@@ -231,7 +241,7 @@ impl Trainer<'_> {
             }
             let stop = hooks::stop_requested() && done < end;
             if self.evaluates_after(done, total) {
-                (test_loss, test_acc) = evaluate(self.model, self.source, smoothing);
+                (test_loss, test_acc) = evaluate(be, self.model, self.source, smoothing);
                 if !test_loss.is_finite() {
                     return self.diverged(test_loss);
                 }
