@@ -15,10 +15,12 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod hooks;
+pub mod learner;
 pub mod memory;
 pub mod model;
 pub mod overrides;
 pub mod report;
+pub mod run_hooks;
 pub mod source;
 pub mod trainer;
 
@@ -28,7 +30,7 @@ use crate::kernels::Cpu;
 use crate::optim::Optimizer;
 use checkpoint::tensors_of;
 use config::{DataConfig, ModelKind, TrainConfig, Unit};
-use source::Source;
+use source::DataSource;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -204,7 +206,7 @@ struct Shape {
 }
 
 /// Opens the data source of `cfg` (loading or generating its data).
-fn open_source(cfg: &TrainConfig) -> Result<(Box<dyn Source>, Shape)> {
+fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
     if let DataConfig::Teacher { task } = &cfg.data {
         let stream = crate::tasks::teacher::TeacherStream::new(*task, cfg.seed);
         let shape = Shape {
@@ -360,24 +362,37 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
     let end = opts.stop_after.map_or(total, |s| in_updates(s).min(total));
     hooks::install_stop_handler();
     let clock = std::time::Instant::now();
+    let mut net = learner::Network::new(&Cpu, &mut model, &mut opt, cfg.loss.label_smoothing);
+    let mut hooks = run_hooks::RunHooks::new(&mut run, cfg);
     let mut t = trainer::Trainer {
-        be: &Cpu,
-        cfg,
-        run: &mut run,
-        model: &mut model,
-        opt: &mut opt,
+        learner: &mut net,
         source: source.as_mut(),
-        per_epoch,
+        hooks: &mut hooks,
+        schedule: trainer::Schedule {
+            per_epoch,
+            eval_every: cfg.eval_every,
+            eval_at_start: false,
+            stoppable: true,
+            progress: !opts.quiet,
+        },
+        log_every: cfg.log_every,
         totals,
-        quiet: opts.quiet,
     };
     let end_state = t.train(start, end, total)?;
     let totals = t.totals.clone();
     let stopped = end_state.stopped;
-    let (test_loss, test_acc) = if start == total {
-        trainer::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
-    } else {
-        (end_state.test_loss, end_state.test_acc)
+    let metric = |e: &learner::Evaluation, name: &str| {
+        e.metrics
+            .iter()
+            .find(|(m, _)| *m == name)
+            .map_or(f64::NAN, |m| m.1)
+    };
+    let (test_loss, test_acc) = match &end_state.last {
+        Some(e) if start < total => (e.loss, metric(e, "test_acc")),
+        Some(_) | None if start == total => {
+            learner::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
+        }
+        _ => (f64::NAN, f64::NAN),
     };
     let partial = Outcome {
         run_dir: run_dir.to_path_buf(),

@@ -27,21 +27,26 @@ pub struct Batch {
     pub mask: Option<Vec<f32>>,
 }
 
-/// A source of training batches.
+/// A source of training batches. `Batch` is what its learner consumes: a [`Batch`] of matrices
+/// for networks, row indices for the bit-packed r-of-k kernel.
 pub trait Source {
+    type Batch;
     /// Updates in one epoch, or `None` for a stream (counted in updates only).
     fn updates_per_epoch(&self) -> Option<usize>;
     /// The batch of update `t` (0-based). Updates are asked for in order, from the first update
     /// of a run or of a resume.
-    fn batch(&mut self, t: usize) -> Batch;
-    /// The held-out evaluation set, in batches.
-    fn test(&self) -> &[Batch];
+    fn batch(&mut self, t: usize) -> Self::Batch;
+    /// The held-out evaluation set, in batches (empty when the learner holds its own).
+    fn test(&self) -> &[Self::Batch];
     /// The source's position beyond the update count, as checkpoint metadata
     /// (`source.*` keys; a few integers).
     fn state(&self) -> Vec<(String, String)>;
     /// Restores a position saved by [`Source::state`].
     fn restore(&mut self, meta: &HashMap<String, String>) -> Result<(), String>;
 }
+
+/// The sources of networks.
+pub type DataSource = dyn Source<Batch = Batch>;
 
 /// Evaluation batches of at most this many samples.
 const EVAL_ROWS: usize = 1000;
@@ -89,6 +94,7 @@ impl Shuffled {
 }
 
 impl Source for Shuffled {
+    type Batch = Batch;
     fn updates_per_epoch(&self) -> Option<usize> {
         Some(self.data.train.len().div_ceil(self.batch_size))
     }
@@ -148,6 +154,7 @@ impl Stream {
 }
 
 impl Source for Stream {
+    type Batch = Batch;
     fn updates_per_epoch(&self) -> Option<usize> {
         None
     }
