@@ -12,15 +12,20 @@ use crate::analysis::delta_cdf;
 use crate::analysis::dual::{Prepared, score_all};
 use crate::error::{Error, Result};
 use crate::geometry::Potential;
-use crate::kernels::gemm::{Operand, matmul};
+use crate::kernels::gemm::Operand;
+use crate::kernels::{Backend, Cpu};
 use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer, Schedule};
 use crate::report::{Figure, Panel, PanelKind, Series, plot};
 use crate::tasks::linreg::ToeplitzSampler;
+use crate::train::learner::{Evaluation, Learner, Update};
+use crate::train::source::Source;
+use crate::train::trainer::{NoHooks, Schedule as TrainSchedule, Totals, Trainer};
 use rand::RngExt;
 use rand_distr::Normal;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Data of one draw: inputs (N × D, row-major), labels, initial weights.
@@ -47,68 +52,168 @@ pub fn draw(d: usize, n: usize, pc: f64, seed: u64, name: &str) -> Draw {
     Draw { n, d, x, y, w0 }
 }
 
-/// Trains one model per learning rate (as lanes sharing the data); returns each lane's final
-/// MSE (∞ if it diverged) and weights.
-pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64, Vec<f64>)> {
-    let (n, d, l) = (data.n, data.d, lrs.len());
-    let mut params: Vec<Param<f64>> = lrs
-        .iter()
-        .map(|_| Param::new("w", vec![d], data.w0.clone(), SignSpec::Free))
-        .collect();
-    let mut opts: Vec<Optimizer<f64>> = lrs
-        .iter()
-        .map(|&lr| {
-            Optimizer::new(OptimConfig {
-                lr,
-                potential: pot,
-                momentum: 0.9,
-                schedule: Schedule::Cosine { epochs: steps },
-                ..OptimConfig::default()
-            })
-            .expect("valid optimiser")
-        })
-        .collect();
-    let (mut w, mut pred, mut grad) = (vec![0.0; d * l], vec![0.0; n * l], vec![0.0; d * l]);
-    let mut grads = Grads::for_params(&[&params[0]]);
-    let xop = Operand::new(&data.x, n, d);
-    let mut losses = vec![0.0; l];
-    let mut alive = vec![true; l];
-    for step in 0..=steps {
-        for (i, wi) in w.chunks_exact_mut(l).enumerate() {
-            for (k, p) in params.iter().enumerate() {
+/// Full-batch training: every update sees the whole draw (one update per epoch), which the
+/// learner holds.
+struct FullBatch;
+
+impl Source for FullBatch {
+    type Batch = ();
+    fn updates_per_epoch(&self) -> Option<usize> {
+        Some(1)
+    }
+    fn batch(&mut self, _t: usize) {}
+    fn test(&self) -> &[()] {
+        &[]
+    }
+    fn state(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+    fn restore(&mut self, _meta: &HashMap<String, String>) -> std::result::Result<(), String> {
+        Err("linreg runs are not resumed".into())
+    }
+}
+
+/// One linear model per learning rate, as the lanes of one product over the shared data. A lane
+/// whose loss is not finite stops; the others go on.
+struct Lanes<'d> {
+    data: &'d Draw,
+    params: Vec<Param<f64>>,
+    opts: Vec<Optimizer<f64>>,
+    /// Weights of all lanes (D × lanes), predictions (N × lanes), gradients (D × lanes).
+    w: Vec<f64>,
+    pred: Vec<f64>,
+    grad: Vec<f64>,
+    grads: Grads<f64>,
+    losses: Vec<f64>,
+    alive: Vec<bool>,
+}
+
+impl Lanes<'_> {
+    /// The residuals `X·W − y` into `pred`, and every lane's MSE (marking diverged lanes).
+    fn residuals(&mut self) -> f64 {
+        let (n, d, l) = (self.data.n, self.data.d, self.params.len());
+        for (i, wi) in self.w.chunks_exact_mut(l).enumerate() {
+            for (k, p) in self.params.iter().enumerate() {
                 wi[k] = p.value[i];
             }
         }
-        matmul(&mut pred, xop, Operand::new(&w, d, l), 0.0);
-        for (r, row) in pred.chunks_exact_mut(l).enumerate() {
+        Cpu.gemm(
+            &mut self.pred,
+            Operand::new(&self.data.x, n, d),
+            Operand::new(&self.w, d, l),
+            0.0,
+        );
+        for (r, row) in self.pred.chunks_exact_mut(l).enumerate() {
             for v in row.iter_mut() {
-                *v -= data.y[r];
+                *v -= self.data.y[r];
             }
         }
-        for (k, loss) in losses.iter_mut().enumerate() {
-            *loss = (0..n).map(|r| pred[r * l + k].powi(2)).sum::<f64>() / n as f64;
-            alive[k] &= loss.is_finite();
+        for (k, loss) in self.losses.iter_mut().enumerate() {
+            *loss = (0..n).map(|r| self.pred[r * l + k].powi(2)).sum::<f64>() / n as f64;
+            self.alive[k] &= loss.is_finite();
         }
-        if step == steps {
-            break;
-        }
-        pred.iter_mut().for_each(|v| *v *= 2.0 / n as f64);
-        matmul(&mut grad, xop.t(), Operand::new(&pred, n, l), 0.0);
-        for (k, (p, opt)) in params.iter_mut().zip(opts.iter_mut()).enumerate() {
-            if !alive[k] {
+        // The best lane's loss: the run as a whole diverged only when every lane did.
+        self.losses
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, a)| **a)
+            .map(|(l, _)| *l)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+impl Learner for Lanes<'_> {
+    type Batch = ();
+
+    fn update(&mut self, _batch: (), epoch: usize, _measure: bool) -> Update {
+        let (n, d, l) = (self.data.n, self.data.d, self.params.len());
+        let loss = self.residuals();
+        self.pred.iter_mut().for_each(|v| *v *= 2.0 / n as f64);
+        Cpu.gemm(
+            &mut self.grad,
+            Operand::new(&self.data.x, n, d).t(),
+            Operand::new(&self.pred, n, l),
+            0.0,
+        );
+        for (k, (p, opt)) in self.params.iter_mut().zip(self.opts.iter_mut()).enumerate() {
+            if !self.alive[k] {
                 continue;
             }
-            for (i, g) in grads.of(p).iter_mut().enumerate() {
-                *g = grad[i * l + k];
+            for (i, g) in self.grads.of(p).iter_mut().enumerate() {
+                *g = self.grad[i * l + k];
             }
-            opt.epoch = step;
-            opt.step(&crate::kernels::Cpu, &mut [p], &mut grads);
+            opt.epoch = epoch;
+            opt.step(&Cpu, &mut [p], &mut self.grads);
+        }
+        Update {
+            loss,
+            rows: n as f64,
+            info: None,
         }
     }
-    params
+
+    /// The losses at the final weights.
+    fn evaluate(&mut self, _source: &dyn Source<Batch = ()>) -> Evaluation {
+        Evaluation {
+            loss: self.residuals(),
+            metrics: vec![],
+        }
+    }
+}
+
+/// Trains one model per learning rate (as lanes sharing the data) for `steps` full-batch
+/// updates on the trainer; returns each lane's final MSE (∞ if it diverged) and weights.
+pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64, Vec<f64>)> {
+    let (n, d, l) = (data.n, data.d, lrs.len());
+    let params: Vec<Param<f64>> = lrs
+        .iter()
+        .map(|_| Param::new("w", vec![d], data.w0.clone(), SignSpec::Free))
+        .collect();
+    let mut lanes = Lanes {
+        data,
+        grads: Grads::for_params(&[&params[0]]),
+        params,
+        opts: lrs
+            .iter()
+            .map(|&lr| {
+                Optimizer::new(OptimConfig {
+                    lr,
+                    potential: pot,
+                    momentum: 0.9,
+                    schedule: Schedule::Cosine { epochs: steps },
+                    ..OptimConfig::default()
+                })
+                .expect("valid optimiser")
+            })
+            .collect(),
+        w: vec![0.0; d * l],
+        pred: vec![0.0; n * l],
+        grad: vec![0.0; d * l],
+        losses: vec![0.0; l],
+        alive: vec![true; l],
+    };
+    let mut trainer = Trainer {
+        learner: &mut lanes,
+        source: &mut FullBatch,
+        hooks: &mut NoHooks,
+        schedule: TrainSchedule {
+            per_epoch: Some(1),
+            eval_every: Some(steps.max(1)),
+            eval_at_start: steps == 0,
+            stoppable: false,
+            progress: false,
+        },
+        log_every: usize::MAX,
+        totals: Totals::default(),
+    };
+    trainer
+        .train(0, steps, steps)
+        .expect("linreg's hooks do not fail");
+    lanes
+        .params
         .into_iter()
-        .zip(losses)
-        .zip(alive)
+        .zip(lanes.losses)
+        .zip(lanes.alive)
         .map(|((p, loss), ok)| (if ok { loss } else { f64::INFINITY }, p.value))
         .collect()
 }

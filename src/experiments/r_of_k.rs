@@ -9,17 +9,22 @@
 //!
 //! Speed: all learning rates of one (N, seed) share the data and the shuffle, so they train
 //! together as the lanes of one bit-packed kernel (`kernels::bits`); each lane keeps its own
-//! parameter and runs the real optimiser.
+//! parameter and runs the real optimiser. The lanes are a learner of the one trainer
+//! (`train::trainer`), fed by an epoch-shuffled source of row indices.
 
 use crate::kernels::Cpu;
 use crate::kernels::bits::{self, BitBatch, LANES};
 use crate::kernels::loss::bce_with_logits;
 use crate::nn::{Grads, Param, SignSpec};
 use crate::optim::{OptimConfig, Optimizer};
-use crate::tasks::r_of_k::{BitSplit, ROfK};
+use crate::tasks::r_of_k::{BitSplit, ROfK, ROfKData};
+use crate::train::learner::{Evaluation, Learner, Update};
+use crate::train::source::Source;
+use crate::train::trainer::{Hooks, Schedule, Totals, Trainer, View};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The protocol of science.md E1.
 #[derive(Clone, Debug, Serialize)]
@@ -113,8 +118,221 @@ fn evaluate(
     out.iter().map(|(l, a)| (l / n, 100.0 * a / n)).collect()
 }
 
-/// Trains every (optimiser, learning rate) of the protocol on one (N, seed), calling `tick`
-/// after each epoch.
+/// The training rows in batches, epoch by epoch: one generator reshuffles the previous order at
+/// the start of every epoch (the reference's protocol).
+struct EpochOrder {
+    order: Vec<usize>,
+    rng: rand_chacha::ChaCha8Rng,
+    batch: usize,
+    epoch: Option<usize>,
+}
+
+impl Source for EpochOrder {
+    type Batch = Vec<usize>;
+    fn updates_per_epoch(&self) -> Option<usize> {
+        Some(self.order.len().div_ceil(self.batch))
+    }
+    fn batch(&mut self, t: usize) -> Vec<usize> {
+        let per_epoch = self.order.len().div_ceil(self.batch);
+        let epoch = t / per_epoch;
+        if self.epoch != Some(epoch) {
+            self.order.shuffle(&mut self.rng);
+            self.epoch = Some(epoch);
+        }
+        let k = t % per_epoch;
+        let end = ((k + 1) * self.batch).min(self.order.len());
+        self.order[k * self.batch..end].to_vec()
+    }
+    /// The lanes hold their own validation and test sets.
+    fn test(&self) -> &[Vec<usize>] {
+        &[]
+    }
+    fn state(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+    fn restore(&mut self, _meta: &HashMap<String, String>) -> Result<(), String> {
+        Err("r-of-k jobs are not resumed (a job takes seconds)".into())
+    }
+}
+
+/// Every learning rate of one (N, seed) as a lane of the bit-packed kernel: the logits of all
+/// lanes in one pass over the batch, then each lane's own parameter and optimiser.
+struct Lanes<'d> {
+    data: &'d ROfKData,
+    r: f32,
+    params: Vec<Param<f32>>,
+    opts: Vec<Optimizer<f32>>,
+    /// The lanes' weights interleaved, `LANES` per input.
+    w: Vec<f32>,
+    logits: Vec<f32>,
+    grad: Vec<f32>,
+    grads: Grads<f32>,
+    xb: BitBatch,
+    val_x: BitBatch,
+    test_x: BitBatch,
+    ebuf: Vec<f32>,
+    /// Every evaluation of every lane.
+    evals: Vec<Vec<Eval>>,
+}
+
+impl<'d> Lanes<'d> {
+    fn new(
+        data: &'d ROfKData,
+        task: &ROfK,
+        specs: &[(&'static str, OptimConfig)],
+        batch: usize,
+    ) -> Self {
+        assert!(
+            specs.len() <= LANES,
+            "at most {LANES} learning rates per job"
+        );
+        let (n, lanes) = (task.n, specs.len());
+        let init = task.init_weight() as f32;
+        let params: Vec<Param<f32>> = (0..lanes)
+            .map(|_| Param::new("w", vec![1, n], vec![init; n], SignSpec::Free))
+            .collect();
+        let gather_all = |s: &BitSplit| {
+            let mut b = BitBatch::default();
+            b.gather(&s.x, &(0..s.y.len()).collect::<Vec<_>>());
+            b
+        };
+        let mut lanes = Self {
+            data,
+            r: task.r as f32,
+            grads: Grads::for_params(&[&params[0]]),
+            opts: specs
+                .iter()
+                .map(|(_, c)| Optimizer::new(c.clone()).expect("protocol configs are valid"))
+                .collect(),
+            params,
+            w: vec![0f32; n * LANES],
+            logits: vec![0f32; batch * LANES],
+            grad: vec![0f32; n * LANES],
+            xb: BitBatch::default(),
+            val_x: gather_all(&data.val),
+            test_x: gather_all(&data.test),
+            ebuf: Vec::new(),
+            evals: vec![Vec::new(); lanes],
+        };
+        lanes.interleave();
+        lanes
+    }
+
+    /// Copies the lanes' parameters into `w`, row by row, so both sides are walked sequentially.
+    fn interleave(&mut self) {
+        for (i, wi) in self.w.chunks_exact_mut(LANES).enumerate() {
+            for (l, p) in self.params.iter().enumerate() {
+                wi[l] = p.value[i];
+            }
+        }
+    }
+}
+
+impl Learner for Lanes<'_> {
+    type Batch = Vec<usize>;
+
+    /// The loss reported is the mean over the lanes whose loss is finite (∞ only when every
+    /// lane diverged): one lane's divergence does not stop the others.
+    fn update(&mut self, batch: Vec<usize>, _epoch: usize, _measure: bool) -> Update {
+        let (b, lanes, r) = (batch.len(), self.params.len(), self.r);
+        let logits = &mut self.logits[..b * LANES];
+        self.xb.gather(&self.data.train.x, &batch);
+        bits::forward(&self.xb, &self.w, logits);
+        let mut loss = vec![0f64; lanes];
+        for (s, &row) in batch.iter().enumerate() {
+            let y = self.data.train.y[row] as f32;
+            for (z, l) in logits[s * LANES..s * LANES + lanes]
+                .iter_mut()
+                .zip(&mut loss)
+            {
+                let (li, d) = bce_with_logits(*z - r, y);
+                *l += li as f64;
+                *z = d / b as f32;
+            }
+        }
+        bits::backward(&self.xb, logits, &mut self.grad);
+        for (l, (p, opt)) in self.params.iter_mut().zip(self.opts.iter_mut()).enumerate() {
+            for (g, gi) in self
+                .grads
+                .of(p)
+                .iter_mut()
+                .zip(self.grad.chunks_exact(LANES))
+            {
+                *g = gi[l];
+            }
+            opt.step(&Cpu, &mut [p], &mut self.grads);
+        }
+        self.interleave();
+        let finite: Vec<f64> = loss
+            .iter()
+            .filter(|l| l.is_finite())
+            .map(|l| l / b as f64)
+            .collect();
+        Update {
+            loss: if finite.is_empty() {
+                f64::INFINITY
+            } else {
+                finite.iter().sum::<f64>() / finite.len() as f64
+            },
+            rows: b as f64,
+            info: None,
+        }
+    }
+
+    /// Records every lane on the validation and test sets; the loss is the best lane's.
+    fn evaluate(&mut self, _source: &dyn Source<Batch = Vec<usize>>) -> Evaluation {
+        let lanes = self.params.len();
+        let v = evaluate(
+            &self.val_x,
+            &self.data.val,
+            &self.w,
+            self.r,
+            lanes,
+            &mut self.ebuf,
+        );
+        let t = evaluate(
+            &self.test_x,
+            &self.data.test,
+            &self.w,
+            self.r,
+            lanes,
+            &mut self.ebuf,
+        );
+        for l in 0..lanes {
+            self.evals[l].push(Eval {
+                val_loss: v[l].0,
+                val_acc: v[l].1,
+                test_loss: t[l].0,
+                test_acc: t[l].1,
+            });
+        }
+        Evaluation {
+            loss: v.iter().map(|x| x.0).fold(f64::INFINITY, f64::min),
+            metrics: vec![],
+        }
+    }
+}
+
+/// Calls the job's `tick` after each epoch.
+struct Tick<'t>(&'t (dyn Fn() + Sync));
+
+impl Hooks<Lanes<'_>> for Tick<'_> {
+    fn after_evaluation(
+        &mut self,
+        _v: &View<Lanes<'_>>,
+        done: usize,
+        _e: &Evaluation,
+        _train_loss: f64,
+    ) -> crate::error::Result<()> {
+        if done > 0 {
+            (self.0)();
+        }
+        Ok(())
+    }
+}
+
+/// Trains every (optimiser, learning rate) of the protocol on one (N, seed) on the trainer,
+/// evaluating at every epoch start and after the last epoch, calling `tick` after each epoch.
 pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> JobResult {
     let task = ROfK { n, ..p.task };
     let data = task.generate(&mut crate::rng::named(seed, &format!("r-of-k/data/n{n}")));
@@ -124,86 +342,37 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
         .map(|&lr| ("gd", OptimConfig::sgd(lr)))
         .chain(p.eg_lrs.iter().map(|&lr| ("eg", OptimConfig::eg(lr))))
         .collect();
-    assert!(
-        specs.len() <= LANES,
-        "at most {LANES} learning rates per job"
-    );
-    let lanes = specs.len();
-    let init = task.init_weight() as f32;
-    let mut params: Vec<Param<f32>> = (0..lanes)
-        .map(|_| Param::new("w", vec![1, n], vec![init; n], SignSpec::Free))
-        .collect();
-    let mut opts: Vec<Optimizer<f32>> = specs
-        .iter()
-        .map(|(_, c)| Optimizer::new(c.clone()).expect("protocol configs are valid"))
-        .collect();
-    let mut w = vec![0f32; n * LANES];
-    // Row by row, so both sides are walked sequentially.
-    let interleave = |w: &mut [f32], params: &[Param<f32>]| {
-        for (i, wi) in w.chunks_exact_mut(LANES).enumerate() {
-            for (l, p) in params.iter().enumerate() {
-                wi[l] = p.value[i];
-            }
-        }
+    let mut lanes = Lanes::new(&data, &task, &specs, p.batch);
+    let mut source = EpochOrder {
+        order: (0..task.n_train).collect(),
+        rng: crate::rng::named(seed, &format!("r-of-k/shuffle/n{n}")),
+        batch: p.batch,
+        epoch: None,
     };
-    interleave(&mut w, &params);
-    let r = task.r as f32;
-    let mut evals: Vec<Vec<Eval>> = vec![Vec::new(); lanes];
-    let mut logits = vec![0f32; p.batch * LANES];
-    let mut grad = vec![0f32; n * LANES];
-    let mut grads = Grads::for_params(&[&params[0]]);
-    let mut ebuf = Vec::new();
-    let mut xb = BitBatch::default();
-    let gather_all = |s: &BitSplit| {
-        let mut b = BitBatch::default();
-        b.gather(&s.x, &(0..s.y.len()).collect::<Vec<_>>());
-        b
+    let per_epoch = source.updates_per_epoch();
+    let total = p.epochs * per_epoch.unwrap_or(0);
+    let mut hooks = Tick(tick);
+    let mut trainer = Trainer {
+        learner: &mut lanes,
+        source: &mut source,
+        hooks: &mut hooks,
+        schedule: Schedule {
+            per_epoch,
+            eval_every: None,
+            eval_at_start: true,
+            stoppable: false,
+            progress: false,
+        },
+        log_every: usize::MAX,
+        totals: Totals::default(),
     };
-    let (val_x, test_x) = (gather_all(&data.val), gather_all(&data.test));
-    let mut record = |w: &[f32], evals: &mut Vec<Vec<Eval>>| {
-        let v = evaluate(&val_x, &data.val, w, r, lanes, &mut ebuf);
-        let t = evaluate(&test_x, &data.test, w, r, lanes, &mut ebuf);
-        for l in 0..lanes {
-            evals[l].push(Eval {
-                val_loss: v[l].0,
-                val_acc: v[l].1,
-                test_loss: t[l].0,
-                test_acc: t[l].1,
-            });
-        }
-    };
-    let mut order: Vec<usize> = (0..task.n_train).collect();
-    let mut shuffle_rng = crate::rng::named(seed, &format!("r-of-k/shuffle/n{n}"));
-    for _ in 0..p.epochs {
-        record(&w, &mut evals);
-        order.shuffle(&mut shuffle_rng);
-        for batch in order.chunks(p.batch) {
-            let b = batch.len();
-            let logits = &mut logits[..b * LANES];
-            xb.gather(&data.train.x, batch);
-            bits::forward(&xb, &w, logits);
-            for (s, &row) in batch.iter().enumerate() {
-                let y = data.train.y[row] as f32;
-                for z in &mut logits[s * LANES..s * LANES + lanes] {
-                    *z = bce_with_logits(*z - r, y).1 / b as f32;
-                }
-            }
-            bits::backward(&xb, logits, &mut grad);
-            for (l, (p, opt)) in params.iter_mut().zip(opts.iter_mut()).enumerate() {
-                for (g, gi) in grads.of(p).iter_mut().zip(grad.chunks_exact(LANES)) {
-                    *g = gi[l];
-                }
-                opt.step(&Cpu, &mut [p], &mut grads);
-            }
-            interleave(&mut w, &params);
-        }
-        tick();
-    }
-    record(&w, &mut evals);
+    trainer
+        .train(0, total, total)
+        .expect("the r-of-k hooks do not fail");
     let runs = specs
         .iter()
-        .zip(evals)
-        .zip(params)
+        .zip(lanes.evals)
+        .zip(lanes.params)
         .map(|(((name, cfg), evals), p)| RunResult {
             optimizer: name,
             lr: cfg.lr,

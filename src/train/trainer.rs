@@ -147,6 +147,11 @@ pub trait Hooks<L: Learner> {
     }
 }
 
+/// No hooks: a learner that keeps its own record.
+pub struct NoHooks;
+
+impl<L: Learner> Hooks<L> for NoHooks {}
+
 /// How a call to [`Trainer::train`] ended.
 pub struct EndState {
     /// Updates taken in total.
