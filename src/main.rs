@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use geoplast::experiments::r_of_k;
+use geoplast::io::durable;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -212,6 +213,10 @@ enum Command {
         /// Output run folder (default: runs/<experiment>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Delete what the output folder holds and compute everything again (without it, a
+        /// complete folder is reported as it is, and dann-fmnist resumes its runs).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Which geometry of plasticity is consistent with how these synapses changed? (paired test)
     #[command(after_help = "Examples:\n  \
@@ -274,6 +279,10 @@ enum Command {
         /// Continue the run in this folder from its last checkpoint.
         #[arg(long, conflicts_with = "out")]
         resume: Option<PathBuf>,
+        /// Delete what the output folder holds before training (without it, a folder that
+        /// holds files is refused, so a run is never mixed with another).
+        #[arg(long, conflicts_with = "resume")]
+        overwrite: bool,
         /// Stop after this many epochs (or updates, for a run counted in updates) in total
         /// (e.g. to fit a cluster time limit); continue later with --resume.
         #[arg(long)]
@@ -320,12 +329,35 @@ fn reproduce(
     full: bool,
     out: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    overwrite: bool,
 ) -> Result<()> {
+    use geoplast::io::{Mode, RunDir, run::prepare};
     let default_out =
         |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
     if data_dir.is_some() && !matches!(exp, Experiment::DannFmnist) {
         bail!("--data-dir is used only by dann-fmnist");
     }
+    let mode = if overwrite {
+        Mode::Overwrite
+    } else {
+        Mode::New
+    };
+    // A complete folder is shown as it is (so the main command can run twice); an incomplete
+    // one needs --overwrite. dann-fmnist resumes its runs instead.
+    let done = |out: &std::path::Path| -> Result<bool> {
+        let report = out.join("report.md");
+        if overwrite || !out.join("summary.json").is_file() || !report.is_file() {
+            return Ok(false);
+        }
+        let text = std::fs::read_to_string(&report)
+            .with_context(|| format!("reading {}", report.display()))?;
+        outln!(
+            "{text}\n{} holds a complete run (summary.json); shown as it is. Compute it again \
+             with --overwrite",
+            out.display()
+        )?;
+        Ok(true)
+    };
     match exp {
         Experiment::DannFmnist => {
             use geoplast::experiments::dann_fmnist as e;
@@ -337,6 +369,9 @@ fn reproduce(
                 e::Protocol::standard()
             };
             let out = out.unwrap_or_else(|| e::default_out(quick, full));
+            if overwrite {
+                drop(prepare(&out, Mode::Overwrite)?);
+            }
             let runs = e::VARIANTS.len() * (p.lr_factors.len() + p.seeds.len());
             let pb = progress(runs as u64, "dann-fmnist runs (1 thread each)");
             let report = e::run(
@@ -369,6 +404,10 @@ fn reproduce(
         Experiment::Linreg => {
             use geoplast::experiments::linreg;
             let out = out.unwrap_or_else(|| default_out("linreg"));
+            if done(&out)? {
+                return Ok(());
+            }
+            let _lock = prepare(&out, mode)?;
             let design = linreg::E5Design::new(quick, full);
             let pb = progress(design.cells() as u64, "linreg cells");
             let r = linreg::reproduce_e5(&design, &out, &|| pb.inc())?;
@@ -384,6 +423,10 @@ fn reproduce(
         Experiment::WrongPotential => {
             use geoplast::experiments::linreg;
             let out = out.unwrap_or_else(|| default_out("wrong-potential"));
+            if done(&out)? {
+                return Ok(());
+            }
+            let _lock = prepare(&out, mode)?;
             let r = linreg::reproduce_e7(if quick { 3 } else { 10 }, &out)?;
             outln!(
                 "{}\n{:.1} s; run folder {}",
@@ -404,10 +447,14 @@ fn reproduce(
                     "runs/robustness"
                 })
             });
+            if done(&out)? {
+                return Ok(());
+            }
+            let run = RunDir::open(&out, mode)?;
             let start = Instant::now();
             let rows = robustness::run(seeds, batches);
             let seconds = start.elapsed().as_secs_f64();
-            robustness::write_run(&rows, seeds, seconds, &out)
+            robustness::write_run(&rows, seeds, seconds, run)
                 .with_context(|| format!("writing {}", out.display()))?;
             outln!("{}", robustness::table_markdown(&rows))?;
             outln!(
@@ -430,6 +477,10 @@ fn reproduce(
                     "runs/r-of-k"
                 })
             });
+            if done(&out)? {
+                return Ok(());
+            }
+            let run = RunDir::open(&out, mode)?;
             let pb = progress(
                 (p.ns.len() * p.seeds.len() * p.epochs) as u64,
                 "r-of-k epochs",
@@ -447,7 +498,7 @@ fn reproduce(
                 seconds: start.elapsed().as_secs_f64(),
                 threads: rayon::current_num_threads(),
             };
-            r_of_k::write_run(&summary, &jobs, &out)
+            r_of_k::write_run(&summary, &jobs, run)
                 .with_context(|| format!("writing {}", out.display()))?;
             outln!("{}", r_of_k::table_markdown(&summary.rows))?;
             for c in &summary.checks {
@@ -497,19 +548,19 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
             .iter()
             .map(|r| slurm::command(&paths, a.threads_per_run, &r.index.to_string()) + "\n")
             .collect();
-        std::fs::write(dir.join("sweep.sbatch"), script)?;
-        std::fs::write(
-            dir.join("summary.sbatch"),
+        durable::write(&dir.join("sweep.sbatch"), script)?;
+        durable::write(
+            &dir.join("summary.sbatch"),
             slurm::summary_script(&sweep.name, &paths, &options),
         )?;
         let submit = dir.join("submit.sh");
-        std::fs::write(&submit, slurm::submit_script())?;
+        durable::write(&submit, slurm::submit_script())?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&submit, std::fs::Permissions::from_mode(0o755))?;
         }
-        std::fs::write(dir.join("commands.txt"), commands)?;
+        durable::write(&dir.join("commands.txt"), commands)?;
         outln!(
             "{} runs; submit with `bash {}` (a job array, one task per run, then a summary job \
              that runs once every task succeeded; commands.txt has each task's command)",
@@ -546,17 +597,25 @@ fn sweep_cmd(a: SweepArgs) -> Result<()> {
         // What a SLURM task's log shows first: which run it is.
         outln!("run {}: {}", r.index, r.name)?;
     }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    // A local sweep owns its folder; SLURM array tasks (`--index`) and the summary job share
+    // it, each task writing (and locking) only its own run folder.
+    let _lock = if a.index.is_some() || a.summary_only {
+        geoplast::io::lock::Lock::shared(&out)?
+    } else {
+        geoplast::io::lock::Lock::exclusive(&out)?
+    };
     let mut failed = Vec::new();
     if !a.summary_only {
-        std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
         if a.index.is_none() {
             // A changed sweep file is refused before its copy replaces the one the folder's
             // runs were made with.
             for r in &selected {
                 exec::status(r, &out)?;
             }
-            std::fs::copy(&a.sweep, out.join("sweep.toml"))
-                .with_context(|| format!("copying {}", a.sweep.display()))?;
+            let text = std::fs::read(&a.sweep)
+                .with_context(|| format!("reading {}", a.sweep.display()))?;
+            durable::write(&out.join("sweep.toml"), text)?;
         }
         let jobs = a
             .jobs
@@ -739,8 +798,8 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         geoplast::report::geometry::plots(&report, dir)?;
-        std::fs::write(
-            dir.join("report.json"),
+        durable::write(
+            &dir.join("report.json"),
             serde_json::to_string_pretty(&json_value)?,
         )?;
         let md = format!(
@@ -773,7 +832,7 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
             }
             _ => md,
         };
-        std::fs::write(dir.join("report.md"), md)?;
+        durable::write(&dir.join("report.md"), md)?;
     }
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&json_value)?)?;
@@ -859,9 +918,9 @@ fn power_cmd(a: PowerArgs) -> Result<()> {
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         geoplast::report::geometry::power_plot(&r, dir)?;
-        std::fs::write(dir.join("report.json"), &json)?;
-        std::fs::write(
-            dir.join("report.md"),
+        durable::write(&dir.join("report.json"), &json)?;
+        durable::write(
+            &dir.join("report.md"),
             format!(
                 "# Power of the geometry test\n\n{md}\n![power](power.png)\n\n{:.1} s.\n",
                 r.seconds
@@ -976,7 +1035,8 @@ fn main() -> std::process::ExitCode {
                 full,
                 out,
                 data_dir,
-            } => reproduce(experiment, quick, full, out, data_dir),
+                overwrite,
+            } => reproduce(experiment, quick, full, out, data_dir, overwrite),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Sweep(args) => sweep_cmd(args),
             Command::Power(args) => power_cmd(args),
@@ -1017,8 +1077,7 @@ fn main() -> std::process::ExitCode {
                 std::fs::create_dir_all(&out)
                     .with_context(|| format!("creating {}", out.display()))?;
                 let file = out.join("multirun.toml");
-                std::fs::write(&file, sweep)
-                    .with_context(|| format!("writing {}", file.display()))?;
+                durable::write(&file, sweep)?;
                 sweep_cmd(SweepArgs {
                     sweep: file,
                     out: Some(out),
@@ -1039,6 +1098,7 @@ fn main() -> std::process::ExitCode {
                 resume,
                 stop_after,
                 overrides,
+                overwrite,
                 ..
             } => {
                 let overrides = overrides
@@ -1049,6 +1109,7 @@ fn main() -> std::process::ExitCode {
                     data_dir,
                     out,
                     resume,
+                    overwrite,
                     stop_after,
                     quiet: false,
                     overrides,

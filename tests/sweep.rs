@@ -115,7 +115,13 @@ fn sweep_runs_skips_resumes_and_summarises() {
         stop_after: Some(1),
         ..quiet.clone()
     };
-    train::run(&runs[4].config, &runs[4].dir(&out), false, &interrupted).unwrap();
+    train::run(
+        &runs[4].config,
+        &runs[4].dir(&out),
+        geoplast::io::Mode::New,
+        &interrupted,
+    )
+    .unwrap();
     assert!(!runs[4].dir(&out).join("summary.json").exists());
 
     let (ok, stdout, err) = geoplast(&["--threads", "2", "sweep", f, "--out", o]);
@@ -139,7 +145,7 @@ fn sweep_runs_skips_resumes_and_summarises() {
     assert_eq!(stamp, again);
     // The resumed run equals an uninterrupted one.
     let fresh = tmp.path().join("fresh");
-    train::run(&runs[4].config, &fresh, false, &quiet).unwrap();
+    train::run(&runs[4].config, &fresh, geoplast::io::Mode::New, &quiet).unwrap();
     assert_eq!(weights(&runs[4].dir(&out)), weights(&fresh));
     // Diverged runs are recorded and not retried.
     for i in [1, 3] {

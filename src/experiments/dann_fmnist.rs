@@ -634,13 +634,11 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
         r.seconds,
     );
     let path = out.join("report.md");
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-    let path = out.join("summary.json");
-    std::fs::write(
-        &path,
+    crate::io::durable::write(&path, text)?;
+    crate::io::durable::write(
+        &out.join("summary.json"),
         serde_json::to_string_pretty(r).expect("serialisable") + "\n",
-    )
-    .map_err(|e| Error::io(&path, e))?;
+    )?;
     Ok(())
 }
 

@@ -585,7 +585,7 @@ pub struct Reproduction {
 fn write(out: &Path, name: &str, text: &str) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let p = out.join(name);
-    std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
+    crate::io::durable::write(&p, text)
 }
 
 /// Runs E5 (geometry paper Fig 2) into `out`: `summary.json`, `delta_cdf.{png,svg}` (one panel

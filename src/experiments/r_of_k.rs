@@ -544,14 +544,14 @@ pub struct Summary {
 }
 
 /// Writes the run folder: metrics.jsonl, summary.json, final weights, plots and report.md.
+/// `run` is opened (and locked) before the jobs start.
 pub fn write_run(
     summary: &Summary,
     jobs: &[JobResult],
-    dir: &std::path::Path,
+    mut run: crate::io::RunDir,
 ) -> crate::error::Result<()> {
     use crate::io::checkpoint::{self, Tensor};
     use crate::report::{Figure, Panel, PanelKind, Series, plot};
-    let mut run = crate::io::RunDir::open(dir, false)?;
     run.write_text(
         "config.toml",
         &toml::to_string(&summary.protocol).expect("protocol serialises"),

@@ -237,15 +237,15 @@ pub fn table_markdown(rows: &[Row]) -> String {
     s
 }
 
-/// Writes the run folder: summary.json, report.md and the ΔCDF-vs-p plot.
+/// Writes the run folder: summary.json, report.md and the ΔCDF-vs-p plot. `run` is opened (and
+/// locked) before the study starts.
 pub fn write_run(
     rows: &[Row],
     seeds: u64,
     seconds: f64,
-    dir: &std::path::Path,
+    run: crate::io::RunDir,
 ) -> crate::error::Result<()> {
     use crate::report::{Figure, Panel, PanelKind, Series, plot};
-    let run = crate::io::RunDir::open(dir, false)?;
     run.write_json("summary.json", &serde_json::json!({ "experiment": "robustness", "seeds": seeds, "rows": rows, "seconds": seconds }))?;
     let panels = [InitKind::Normal, InitKind::LogNormal]
         .iter()

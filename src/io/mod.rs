@@ -2,8 +2,10 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod durable;
+pub mod lock;
 pub mod pairs;
 pub mod run;
 pub mod weights;
 
-pub use run::RunDir;
+pub use run::{Mode, RunDir};

@@ -1,24 +1,98 @@
 //! A run folder: the resolved `config.toml`, `metrics.jsonl` (one JSON object per logged step),
 //! `summary.json`, weights as `.safetensors`, plots and `report.md`.
 
+use super::durable;
+use super::lock::{LOCK_FILE, Lock};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// An open run folder.
+/// How a run folder is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A new run: the folder must be new or empty.
+    New,
+    /// A new run that first deletes what the folder holds (`--overwrite`).
+    Overwrite,
+    /// Continue the run the folder holds (`--resume`).
+    Resume,
+}
+
+/// An open run folder, locked for this process while it is open.
 pub struct RunDir {
     pub path: PathBuf,
     metrics: BufWriter<File>,
+    _lock: Lock,
+}
+
+/// The entries of `dir` other than its lock file, sorted (empty when it does not exist).
+pub fn contents(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != LOCK_FILE)
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Errors if `dir` holds anything: a new run never mixes its files with another's.
+pub fn check_new(dir: &Path, what: &str) -> Result<()> {
+    let held = contents(dir);
+    if held.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = held.iter().take(4).map(String::as_str).collect();
+    let more = if held.len() > 4 { ", …" } else { "" };
+    Err(Error::Config(format!(
+        "{} already holds files ({}{more}): {what}, start again with --overwrite (which \
+         deletes them), or choose another --out",
+        dir.display(),
+        shown.join(", ")
+    )))
+}
+
+/// Deletes everything in `dir` but its lock file.
+pub fn clear(dir: &Path) -> Result<()> {
+    for name in contents(dir) {
+        let p = dir.join(name);
+        let r = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| Error::io(&p, e))?;
+    }
+    Ok(())
+}
+
+/// Creates `path` and locks it for this process, then checks (new), clears (overwrite) or
+/// tidies (resume: the temporary files of writes killed half-way go) what it holds.
+pub fn prepare(path: &Path, mode: Mode) -> Result<Lock> {
+    std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+    let lock = Lock::exclusive(path)?;
+    match mode {
+        Mode::New => check_new(path, "continue that run with --resume")?,
+        Mode::Overwrite => clear(path)?,
+        Mode::Resume => {
+            durable::remove_temporaries(path)?;
+            durable::remove_temporaries(&path.join("checkpoints"))?;
+        }
+    }
+    Ok(lock)
 }
 
 impl RunDir {
-    /// Creates (or reuses) `path`; `append` keeps an existing `metrics.jsonl` (resume).
-    pub fn open(path: &Path, append: bool) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
-        remove_temporaries(path)?;
-        remove_temporaries(&path.join("checkpoints"))?;
+    /// Opens `path` as `mode` says ([`prepare`]), locked while the `RunDir` lives. A resumed
+    /// run appends to `metrics.jsonl`.
+    pub fn open(path: &Path, mode: Mode) -> Result<Self> {
+        let lock = prepare(path, mode)?;
+        let append = mode == Mode::Resume;
         let mp = path.join("metrics.jsonl");
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -30,6 +104,7 @@ impl RunDir {
         Ok(Self {
             path: path.to_path_buf(),
             metrics: BufWriter::new(f),
+            _lock: lock,
         })
     }
 
@@ -61,23 +136,30 @@ impl RunDir {
         if kept.len() == text.len() {
             return Ok(());
         }
-        let tmp = self.file("metrics.jsonl.tmp");
-        std::fs::write(&tmp, kept).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
-        *self = Self::open(&self.path, true)?;
+        durable::write(&p, kept)?;
+        // Reopen the log at its new end (the folder stays locked by `self`).
+        self.metrics = BufWriter::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&p)
+                .map_err(|e| Error::io(&p, e))?,
+        );
         Ok(())
     }
 
-    /// Flushes the metrics so a crash keeps what was logged.
+    /// Flushes the metrics to disk so a crash keeps what was logged (called at evaluations and
+    /// before every checkpoint, so the log reaches at least the checkpoint's update).
     pub fn flush(&mut self) -> Result<()> {
         self.metrics
             .flush()
+            .and_then(|()| self.metrics.get_ref().sync_data())
             .map_err(|e| Error::io(self.file("metrics.jsonl"), e))
     }
 
+    /// Writes `name` in the folder atomically ([`durable::write`]).
     pub fn write_text(&self, name: &str, text: &str) -> Result<PathBuf> {
         let p = self.file(name);
-        std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+        durable::write(&p, text)?;
         Ok(p)
     }
 
@@ -87,19 +169,4 @@ impl RunDir {
             &(serde_json::to_string_pretty(value).expect("serialisable") + "\n"),
         )
     }
-}
-
-/// Removes the `*.tmp` files that writes killed half-way left in `dir` (each output is written
-/// to a temporary name and renamed, so a `.tmp` file is never a finished output).
-fn remove_temporaries(dir: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "tmp") && p.is_file() {
-            std::fs::remove_file(&p).map_err(|err| Error::io(&p, err))?;
-        }
-    }
-    Ok(())
 }

@@ -20,7 +20,7 @@ pub fn write(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let put = |name: &str, text: String| {
         let p = dir.join(name);
-        std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
+        crate::io::durable::write(&p, text)
     };
     put(
         "report.json",

@@ -4,6 +4,7 @@
 //! plots render on machines without fontconfig or any system font.
 
 use crate::error::{Error, Result};
+use crate::io::durable;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -187,10 +188,14 @@ pub fn save(fig: &Figure, stem: &Path) -> Result<Vec<PathBuf>> {
     let size = ((420 * fig.cols as u32).max(720), 320 * rows + 40);
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
-    draw(BitMapBackend::new(&png, size).into_drawing_area(), fig)
+    // Drawn under temporary names and renamed: a killed run never leaves half a plot.
+    let (png_tmp, svg_tmp) = (durable::tmp_path(&png), durable::tmp_path(&svg));
+    draw(BitMapBackend::new(&png_tmp, size).into_drawing_area(), fig)
         .map_err(|e| Error::data(&png, format!("could not draw plot: {e}")))?;
-    draw(SVGBackend::new(&svg, size).into_drawing_area(), fig)
+    durable::commit(&png_tmp, &png)?;
+    draw(SVGBackend::new(&svg_tmp, size).into_drawing_area(), fig)
         .map_err(|e| Error::data(&svg, format!("could not draw plot: {e}")))?;
+    durable::commit(&svg_tmp, &svg)?;
     Ok(vec![png, svg])
 }
 

@@ -3,6 +3,7 @@
 
 use super::Run;
 use crate::error::{Error, Result};
+use crate::io::Mode;
 use crate::train::{self, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -96,7 +97,14 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
         quiet: true,
         ..Default::default()
     };
-    let trained = guarded(|| train::run(&run.config, &dir, st == Status::Interrupted, &opts));
+    // A run folder without a checkpoint holds nothing to keep (a start-up killed, or a
+    // failure note that this attempt replaces): it starts afresh.
+    let mode = if st == Status::Interrupted {
+        Mode::Resume
+    } else {
+        Mode::Overwrite
+    };
+    let trained = guarded(|| train::run(&run.config, &dir, mode, &opts));
     let failed_note = dir.join("failed.json");
     match trained {
         Ok(o) if o.stopped => Done::Stopped,
@@ -108,24 +116,24 @@ pub fn execute_one(run: &Run, out: &Path) -> Done {
         Err(e @ Error::Diverged { .. }) => {
             let msg = e.to_string();
             let note = serde_json::json!({ "status": "diverged", "error": msg });
-            match std::fs::write(
-                dir.join("diverged.json"),
+            match crate::io::durable::write(
+                &dir.join("diverged.json"),
                 serde_json::to_string_pretty(&note).expect("json") + "\n",
             ) {
                 Ok(()) => Done::Diverged(msg),
-                Err(e) => Done::Failed(Error::io(dir.join("diverged.json"), e).to_string()),
+                Err(e) => Done::Failed(e.to_string()),
             }
         }
         Err(e) => {
             // Recorded for the summary (status "failed"); a later invocation tries again.
             let msg = e.to_string();
             let note = serde_json::json!({ "status": "failed", "error": msg });
-            let _ = std::fs::create_dir_all(&dir).and_then(|()| {
-                std::fs::write(
+            if std::fs::create_dir_all(&dir).is_ok() {
+                let _ = crate::io::durable::write(
                     &failed_note,
                     serde_json::to_string_pretty(&note).expect("json") + "\n",
-                )
-            });
+                );
+            }
             Done::Failed(msg)
         }
     }

@@ -281,7 +281,7 @@ impl Summary {
             ),
         ] {
             let p = out.join(name);
-            std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+            crate::io::durable::write(&p, text)?;
         }
         Ok(())
     }

@@ -55,6 +55,28 @@ pub fn save(
     opt: &Optimizer<f32>,
     extra: &Extra,
 ) -> Result<()> {
+    let (t, meta) = contents(model, opt, extra);
+    checkpoint::save(path, &t, meta)
+}
+
+/// As [`save`], keeping the checkpoint it replaces as the previous generation, which [`load`]
+/// falls back to when the newer one is corrupt (the rolling checkpoint of a run).
+pub fn save_keeping_previous(
+    path: &Path,
+    model: &Sequential<f32>,
+    opt: &Optimizer<f32>,
+    extra: &Extra,
+) -> Result<()> {
+    let (t, meta) = contents(model, opt, extra);
+    checkpoint::save_keeping_previous(path, &t, meta)
+}
+
+/// The tensors and metadata of a checkpoint.
+fn contents(
+    model: &Sequential<f32>,
+    opt: &Optimizer<f32>,
+    extra: &Extra,
+) -> (BTreeMap<String, Tensor>, HashMap<String, String>) {
     let params = model.params();
     let mut t = tensors_of(&params);
     for p in &params {
@@ -79,12 +101,45 @@ pub fn save(
         ("step".to_string(), opt.t.to_string()),
     ]);
     meta.extend(extra.meta.iter().cloned());
-    checkpoint::save(path, &t, meta)
+    (t, meta)
 }
 
-/// Restores weights and optimiser state from `path`, checking every tensor's name and shape;
-/// returns the position and the metadata (for the trainer's own keys).
+/// Restores weights and optimiser state from the checkpoint `path`, or, when it is missing or
+/// corrupt (bad checksum, torn, wrong shapes), from its previous generation, saying so on
+/// stderr. Returns the position and the metadata (for the trainer's own keys).
 pub fn load(
+    path: &Path,
+    model: &mut Sequential<f32>,
+    opt: &mut Optimizer<f32>,
+) -> Result<(Position, HashMap<String, String>)> {
+    let (m0, o0) = (model.clone(), opt.clone());
+    let err = match load_one(path, model, opt) {
+        Ok(r) => return Ok(r),
+        Err(e) => e,
+    };
+    let prev = checkpoint::previous(path);
+    if !prev.exists() {
+        return Err(err);
+    }
+    (*model, *opt) = (m0, o0);
+    match load_one(&prev, model, opt) {
+        Ok(r) => {
+            eprintln!(
+                "warning: {err}; resuming from the previous checkpoint {} (update {})",
+                prev.display(),
+                r.0.step
+            );
+            Ok(r)
+        }
+        Err(e) => Err(Error::data(
+            path,
+            format!("{err}; the previous generation is unusable too: {e}"),
+        )),
+    }
+}
+
+/// Restores from one checkpoint file.
+fn load_one(
     path: &Path,
     model: &mut Sequential<f32>,
     opt: &mut Optimizer<f32>,

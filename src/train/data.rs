@@ -80,7 +80,7 @@ pub struct Data {
 /// The folder an IDX config reads: the config's `dir`, else `--data-dir`, else Fashion-MNIST.
 pub fn resolve_dir(dir: &Option<PathBuf>, cli: Option<&Path>) -> Result<PathBuf> {
     if let Some(d) = cli.map(Path::to_path_buf).or_else(|| dir.clone()) {
-        return Ok(d);
+        return Ok(canonical(d));
     }
     let fm = PathBuf::from(FASHION_MNIST_DIR);
     if fm.is_dir() {
@@ -92,6 +92,12 @@ pub fn resolve_dir(dir: &Option<PathBuf>, cli: Option<&Path>) -> Result<PathBuf>
              or run `apt-get install dataset-fashion-mnist`",
         ))
     }
+}
+
+/// The absolute path of `d` with links resolved, so that two spellings of one folder are one
+/// folder (kept as written when it does not exist: loading it then names it in the error).
+pub fn canonical(d: PathBuf) -> PathBuf {
+    std::fs::canonicalize(&d).unwrap_or(d)
 }
 
 fn truncate(mut d: Dataset, limit: Option<usize>) -> Dataset {

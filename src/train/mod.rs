@@ -25,7 +25,7 @@ pub mod source;
 pub mod trainer;
 
 use crate::error::{Error, Result};
-use crate::io::RunDir;
+use crate::io::{Mode, RunDir};
 use crate::kernels::Cpu;
 use crate::optim::Optimizer;
 use checkpoint::tensors_of;
@@ -93,6 +93,9 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// Continue the run in this folder from its last checkpoint.
     pub resume: Option<PathBuf>,
+    /// Delete what the output folder holds before a new run (else a folder that holds files is
+    /// refused).
+    pub overwrite: bool,
     /// Stop after this many epochs (or updates, for a run counted in updates) in total, as an
     /// interrupted job would (resume later).
     pub stop_after: Option<usize>,
@@ -107,6 +110,7 @@ pub struct RunOptions {
 pub fn load_config(
     path: &Path,
     data_dir: Option<&Path>,
+    saved_dir: Option<&Path>,
     overrides: &[overrides::Override],
 ) -> Result<TrainConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -116,7 +120,16 @@ pub fn load_config(
         format!("{} with the command-line overrides", path.display())
     };
     let text = overrides::apply(&text, &origin, overrides)?;
-    let cfg: TrainConfig = crate::io::config::parse(&text, &origin)?;
+    let mut cfg: TrainConfig = crate::io::config::parse(&text, &origin)?;
+    if let (
+        DataConfig::Idx {
+            dir: dir @ None, ..
+        },
+        Some(saved),
+    ) = (&mut cfg.data, saved_dir)
+    {
+        *dir = Some(saved.to_path_buf());
+    }
     resolve(cfg, data_dir).map_err(|e| match e {
         Error::Config(m) => Error::Config(format!("{origin}: {m}")),
         e => e,
@@ -135,7 +148,18 @@ pub fn resolve(mut cfg: TrainConfig, data_dir: Option<&Path>) -> Result<TrainCon
 
 /// Runs `geoplast train` (see the module documentation).
 pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
-    let cfg = load_config(config_path, opts.data_dir.as_deref(), &opts.overrides)?;
+    // A resumed run reads the data folder it was made with unless told otherwise.
+    let saved_dir = opts
+        .resume
+        .as_deref()
+        .filter(|_| opts.data_dir.is_none())
+        .and_then(saved_data_dir);
+    let cfg = load_config(
+        config_path,
+        opts.data_dir.as_deref(),
+        saved_dir.as_deref(),
+        &opts.overrides,
+    )?;
     let stem = config_path
         .file_stem()
         .map_or("run".into(), |s| s.to_string_lossy().to_string());
@@ -153,7 +177,35 @@ pub fn run_cli(config_path: &Path, opts: &RunOptions) -> Result<Outcome> {
         .as_deref()
         .or(opts.out.as_deref())
         .map_or_else(default, Path::to_path_buf);
-    run(&cfg, &run_dir, opts.resume.is_some(), opts)
+    let mode = if opts.resume.is_some() {
+        Mode::Resume
+    } else if opts.overwrite {
+        Mode::Overwrite
+    } else {
+        Mode::New
+    };
+    run(&cfg, &run_dir, mode, opts)
+}
+
+/// Errors unless `run_dir` holds a run that can continue: a folder with a checkpoint (or its
+/// previous generation).
+fn check_resumable(run_dir: &Path) -> Result<()> {
+    if !run_dir.is_dir() {
+        return Err(Error::Config(format!(
+            "cannot resume {}: no such folder (start a new run with --out)",
+            run_dir.display()
+        )));
+    }
+    let ck = run_dir.join("checkpoint.safetensors");
+    if !ck.exists() && !crate::io::checkpoint::previous(&ck).exists() {
+        return Err(Error::Config(format!(
+            "cannot resume {}: it holds no checkpoint (a run killed while it started?); start \
+             it again with --out {} --overwrite",
+            run_dir.display(),
+            run_dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Errors unless `given` are the overrides the run in `run_dir` was started with.
@@ -179,13 +231,28 @@ fn check_same_overrides(run_dir: &Path, given: &[overrides::Override]) -> Result
     )))
 }
 
-/// Errors unless the run folder `run_dir` was made with the config `cfg` (before a resume).
+/// The data folder saved in a run folder's config (None if it has none).
+fn saved_data_dir(run_dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(run_dir.join("config.toml")).ok()?;
+    let v: toml::Value = toml::from_str(&text).ok()?;
+    v.get("data")?.get("dir")?.as_str().map(PathBuf::from)
+}
+
+/// Errors unless the run folder `run_dir` was made with the config `cfg` (before a resume). A
+/// saved data folder is compared as a canonical path (runs made before paths were canonical
+/// saved it as typed).
 pub fn check_same_config(run_dir: &Path, cfg: &TrainConfig) -> Result<()> {
     let resolved = toml::to_string(cfg).expect("config serialises");
     let saved_path = run_dir.join("config.toml");
     let saved = std::fs::read_to_string(&saved_path).map_err(|e| Error::io(&saved_path, e))?;
-    let a: toml::Value =
+    let mut a: toml::Value =
         toml::from_str(&saved).map_err(|e| Error::data(&saved_path, e.to_string()))?;
+    if let Some(dir) = a.get_mut("data").and_then(|d| d.get_mut("dir"))
+        && let Some(s) = dir.as_str()
+    {
+        let c = data::canonical(PathBuf::from(s));
+        *dir = toml::Value::String(c.to_string_lossy().into_owned());
+    }
     let b: toml::Value = toml::from_str(&resolved).expect("resolved config parses");
     match first_difference(&a, &b, "") {
         Some(key) => Err(Error::Config(format!(
@@ -240,7 +307,8 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
 
 /// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
 /// when `resume` is set.
-pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -> Result<Outcome> {
+pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> Result<Outcome> {
+    let resume = mode == Mode::Resume;
     let resolved = toml::to_string(cfg).expect("config serialises");
     let (length, unit) = cfg.length();
     if opts.stop_after == Some(0) {
@@ -250,6 +318,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         )));
     }
     if resume {
+        check_resumable(run_dir)?;
         check_same_overrides(run_dir, &opts.overrides)?;
         check_same_config(run_dir, cfg)?;
     }
@@ -302,7 +371,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, resume: bool, opts: &RunOptions) -
         Unit::Updates => n,
     };
     let total = in_updates(length);
-    let mut run = RunDir::open(run_dir, resume)?;
+    let mut run = RunDir::open(run_dir, mode)?;
     let mut totals = trainer::Totals::default();
     let start = if resume {
         let path = run.file("checkpoint.safetensors");

@@ -33,6 +33,7 @@ impl<'a> RunHooks<'a> {
         }
     }
 
+    /// Saves a checkpoint at `path`; the rolling one keeps its previous generation.
     fn save(&self, v: &View<Network>, path: &Path, t: usize) -> Result<()> {
         let mut meta = v.source.state();
         meta.extend(v.totals.to_meta());
@@ -43,7 +44,11 @@ impl<'a> RunHooks<'a> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        checkpoint::save(path, v.learner.model, v.learner.opt, &extra)
+        if path == self.rolling {
+            checkpoint::save_keeping_previous(path, v.learner.model, v.learner.opt, &extra)
+        } else {
+            checkpoint::save(path, v.learner.model, v.learner.opt, &extra)
+        }
     }
 }
 
