@@ -18,7 +18,7 @@ fn main() {
     for _ in 0..rounds {
         let start = std::time::Instant::now();
         let opts = PairedOptions::new(default_candidates(&w0));
-        let r = infer_checked(w0.clone(), w1.clone(), &opts).unwrap();
+        let r = infer_checked(w0.clone(), w1.clone(), &opts, &|| {}).unwrap();
         times.push(start.elapsed().as_secs_f64());
         eprintln!("best {} in {:.2} s", r.best, times.last().unwrap());
     }

@@ -319,6 +319,9 @@ macro_rules! outln {
     }};
 }
 
+/// Inputs from this many values on show progress in `geometry` and `fit` (about a second).
+const LARGE_INPUT: usize = 1_000_000;
+
 fn progress(total: u64, what: &str) -> geoplast::train::hooks::Progress {
     geoplast::train::hooks::Progress::new(what, 0, total, false)
 }
@@ -767,7 +770,18 @@ fn geometry_cmd(a: GeometryArgs) -> Result<()> {
         pb.finish();
         r
     });
-    let report = paired::infer_checked(p.before, p.after, &opts).map_err(anyhow::Error::msg)?;
+    // A bar (or 30-s status lines) on large inputs, where the test takes seconds.
+    let pb =
+        (p.before.len() >= LARGE_INPUT).then(|| progress(paired::steps(&opts), "geometry test"));
+    let report = paired::infer_checked(p.before, p.after, &opts, &|| {
+        if let Some(pb) = &pb {
+            pb.inc()
+        }
+    })
+    .map_err(anyhow::Error::msg)?;
+    if let Some(pb) = pb {
+        pb.finish();
+    }
     let json_value = geoplast::report::geometry::json(
         &notes,
         &report,
@@ -962,11 +976,24 @@ fn fit_cmd(
         orthants,
         text,
         value,
-    } = unpaired::fit_report(
-        w,
-        &cands,
-        (missing == geoplast::io::weights::Missing::Drop).then_some(dropped),
-    )
+    } = {
+        let pb = (w.len() >= LARGE_INPUT)
+            .then(|| progress(2 * cands.len() as u64, "fit: potentials × orthants"));
+        let r = unpaired::fit_report(
+            w,
+            &cands,
+            (missing == geoplast::io::weights::Missing::Drop).then_some(dropped),
+            &|| {
+                if let Some(pb) = &pb {
+                    pb.inc()
+                }
+            },
+        );
+        if let Some(pb) = pb {
+            pb.finish();
+        }
+        r
+    }
     .map_err(anyhow::Error::msg)?;
     if let Some(dir) = out {
         geoplast::report::fit::write(&dir, &orthants, &cands, &value, &text)?;

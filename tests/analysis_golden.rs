@@ -270,3 +270,37 @@ fn drift_and_large_changes_are_warned_about() {
         r.warnings
     );
 }
+
+/// The progress hook of the paired test and the fit: the test ticks exactly its announced
+/// steps, the fit once per potential and orthant, and a tick changes no result.
+#[test]
+fn the_geometry_test_and_the_fit_tick_their_steps() {
+    use geoplast::analysis::{paired, unpaired};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (w0, w1) = synthetic(Potential::NegEntropy, 3000, 2);
+    let mut opts = PairedOptions::new(vec![Potential::NegEntropy, Potential::PNorm { p: 2.0 }]);
+    opts.bootstrap = 20;
+    let n = AtomicU64::new(0);
+    let r = paired::infer_with(w0.clone(), w1.clone(), &opts, &|| {
+        n.fetch_add(1, Ordering::Relaxed);
+    });
+    assert_eq!(n.load(Ordering::Relaxed), paired::steps(&opts));
+    let plain = infer(w0.clone(), w1, &opts);
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        serde_json::to_string(&plain).unwrap()
+    );
+    let cands = [Potential::NegEntropy, Potential::PNorm { p: 2.0 }];
+    let n = AtomicU64::new(0);
+    unpaired::fit_report(&w0, &cands, None, &|| {
+        n.fetch_add(1, Ordering::Relaxed);
+    })
+    .unwrap();
+    // One fit per orthant with at least 10 values.
+    let orthants = [1.0, -1.0]
+        .iter()
+        .filter(|&&s| w0.iter().filter(|&&w| w * s > 0.0).count() >= 10)
+        .count() as u64;
+    assert!(orthants >= 1);
+    assert_eq!(n.load(Ordering::Relaxed), orthants * cands.len() as u64);
+}

@@ -218,7 +218,8 @@ fn geometry(
             opts.centring = gp::analysis::delta_cdf::Centring::Centred;
         }
         let notes = p.notes.clone();
-        let report = paired::infer_checked(p.before, p.after, &opts).map_err(value_error)?;
+        let report =
+            paired::infer_checked(p.before, p.after, &opts, &|| {}).map_err(value_error)?;
         Ok(GeometryResult { notes, report })
     })
 }
@@ -252,7 +253,8 @@ fn fit<'py>(
         }
         pairs::check_magnitudes(&w, "weights").map_err(value_error)?;
         let cands = paired::parse_candidates(&candidates, &w).map_err(value_error)?;
-        let r = gp::analysis::unpaired::fit_report(&w, &cands, None).map_err(value_error)?;
+        let r =
+            gp::analysis::unpaired::fit_report(&w, &cands, None, &|| {}).map_err(value_error)?;
         Ok(r.value)
     })?;
     py.import("json")?

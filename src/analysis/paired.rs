@@ -228,6 +228,22 @@ fn diagnostic(label: &str, delta: &[f64], stats: &DualStats, centring: Centring)
 
 /// Runs the paired test on `w0` (before) and `w1` (after). Values must be finite.
 pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
+    infer_with(w0, w1, opts, &|| {})
+}
+
+/// The units of work of [`infer_with`], for a progress bar: scoring, one noise floor per
+/// candidate, one bootstrap replicate each.
+pub fn steps(opts: &PairedOptions) -> u64 {
+    (1 + opts.candidates.len() + opts.bootstrap) as u64
+}
+
+/// [`infer`], calling `tick` after each of its [`steps`].
+pub fn infer_with(
+    w0: Vec<f64>,
+    w1: Vec<f64>,
+    opts: &PairedOptions,
+    tick: &(dyn Fn() + Sync),
+) -> PairedReport {
     let n_pairs = w0.len();
     let data = Prepared::new(w0, w1);
     let sign_changes = (0..n_pairs)
@@ -261,6 +277,7 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
 
     // Score every candidate on all pairs where it is defined, in two fused passes.
     let scored = score_all(&data, &opts.candidates);
+    tick();
     let mut results: Vec<CandidateResult> = opts
         .candidates
         .iter()
@@ -311,7 +328,11 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
 
     // The noise floor at each candidate's sample size.
     let mut floors: Vec<(usize, (f64, f64))> = Vec::new();
-    for r in results.iter_mut().filter(|r| r.delta_cdf.is_some()) {
+    for r in results.iter_mut() {
+        tick();
+        if r.delta_cdf.is_none() {
+            continue;
+        }
         let n = r.stats.n;
         let f = match floors.iter().find(|(m, _)| *m == n) {
             Some((_, f)) => *f,
@@ -330,7 +351,7 @@ pub fn infer(w0: Vec<f64>, w1: Vec<f64>, opts: &PairedOptions) -> PairedReport {
         .filter_map(|(i, r)| r.delta_cdf.map(|d| (i, d)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i);
-    bootstrap(&data, &mut results, best_idx, opts);
+    bootstrap(&data, &mut results, best_idx, opts, tick);
 
     let mut diagnostics = Vec::new();
     if let Some(b) = best_idx {
@@ -426,8 +447,10 @@ fn bootstrap(
     results: &mut [CandidateResult],
     best: Option<usize>,
     opts: &PairedOptions,
+    tick: &(dyn Fn() + Sync),
 ) {
-    let Some(best) = best else { return };
+    let skip = || (0..opts.bootstrap).for_each(|_| tick());
+    let Some(best) = best else { return skip() };
     if opts.bootstrap == 0 {
         return;
     }
@@ -478,7 +501,9 @@ fn bootstrap(
             for _ in 0..m {
                 times[rng.random_range(0..m)] += 1;
             }
-            deltas.iter().map(|d| score(d, &times)).collect()
+            let r = deltas.iter().map(|d| score(d, &times)).collect();
+            tick();
+            r
         })
         .collect();
     let bpos = scored
@@ -523,6 +548,7 @@ pub fn infer_checked(
     w0: Vec<f64>,
     w1: Vec<f64>,
     opts: &PairedOptions,
+    tick: &(dyn Fn() + Sync),
 ) -> Result<PairedReport, String> {
     if w0.len() < 3 {
         return Err(format!(
@@ -530,7 +556,7 @@ pub fn infer_checked(
             w0.len()
         ));
     }
-    let report = infer(w0, w1, opts);
+    let report = infer_with(w0, w1, opts, tick);
     if report.candidates.iter().all(|c| c.delta_cdf.is_none()) {
         let why: Vec<String> = report
             .candidates

@@ -191,6 +191,11 @@ fn model(
 
 /// Fits every potential (K = 1 and 2) and the baselines to positive magnitudes `w`.
 pub fn fit_all(w: &[f64], potentials: &[Potential]) -> Vec<Fit> {
+    fit_all_with(w, potentials, &|| {})
+}
+
+/// [`fit_all`], calling `tick` after each potential.
+pub fn fit_all_with(w: &[f64], potentials: &[Potential], tick: &(dyn Fn() + Sync)) -> Vec<Fit> {
     let mut sorted: Vec<f64> = w
         .iter()
         .copied()
@@ -220,6 +225,7 @@ pub fn fit_all(w: &[f64], potentials: &[Potential]) -> Vec<Fit> {
                 (pi, mu, sig),
             ));
         }
+        tick();
     }
     // Baselines: normal, log-normal, and a two-component log-normal mixture with separate sds.
     let ln: Vec<f64> = sorted.iter().map(|x| x.ln()).collect();
@@ -291,11 +297,13 @@ pub struct FitReport {
     pub value: serde_json::Value,
 }
 
-/// Fits `w` (zeros dropped; `missing_dropped` counts values dropped before) per orthant.
+/// Fits `w` (zeros dropped; `missing_dropped` counts values dropped before) per orthant,
+/// calling `tick` after each potential of each orthant (at most `2 × cands.len()` times).
 pub fn fit_report(
     w: &[f64],
     cands: &[Potential],
     missing_dropped: Option<usize>,
+    tick: &(dyn Fn() + Sync),
 ) -> Result<FitReport, String> {
     let zeros = w.iter().filter(|x| **x == 0.0).count();
     let mut orthants = Vec::new();
@@ -307,7 +315,7 @@ pub fn fit_report(
             .collect();
         if mag.len() >= 10 {
             check_spread(&mag).map_err(|m| format!("the {name} weights: {m}"))?;
-            let fits = fit_all(&mag, cands);
+            let fits = fit_all_with(&mag, cands, tick);
             orthants.push((name.to_string(), mag, fits));
         }
     }

@@ -6,6 +6,7 @@ pub mod durable;
 pub mod lock;
 pub mod pairs;
 pub mod run;
+pub mod tensorboard;
 pub mod weights;
 
 pub use run::{Mode, RunDir};

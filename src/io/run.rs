@@ -1,8 +1,10 @@
-//! A run folder: the resolved `config.toml`, `metrics.jsonl` (one JSON object per logged step),
-//! `summary.json`, weights as `.safetensors`, plots and `report.md`.
+//! A run folder: the resolved `config.toml`, `metrics.jsonl` (one JSON object per logged step)
+//! and the same scalars as TensorBoard events under `tb/`, `summary.json`, weights as
+//! `.safetensors`, plots and `report.md`.
 
 use super::durable;
 use super::lock::{LOCK_FILE, Lock};
+use super::tensorboard::{self, EventWriter};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::fs::File;
@@ -24,6 +26,9 @@ pub enum Mode {
 pub struct RunDir {
     pub path: PathBuf,
     metrics: BufWriter<File>,
+    /// Opened at the first logged record (a folder that logs nothing has no `tb/`).
+    events: Option<EventWriter>,
+    resumed: bool,
     _lock: Lock,
 }
 
@@ -104,6 +109,8 @@ impl RunDir {
         Ok(Self {
             path: path.to_path_buf(),
             metrics: BufWriter::new(f),
+            events: None,
+            resumed: append,
             _lock: lock,
         })
     }
@@ -112,17 +119,35 @@ impl RunDir {
         self.path.join(name)
     }
 
-    /// Appends one JSON object to `metrics.jsonl`.
+    /// Appends one JSON object to `metrics.jsonl`, and its numbers (all but `step` and
+    /// `epoch`) as TensorBoard scalars at its `step`, tagged with their keys.
     pub fn log(&mut self, record: &impl Serialize) -> Result<()> {
         let line = serde_json::to_string(record).expect("metrics records serialise");
-        writeln!(self.metrics, "{line}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))
+        writeln!(self.metrics, "{line}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))?;
+        let value: serde_json::Value = serde_json::from_str(&line).expect("just written");
+        let (Some(fields), Some(step)) = (value.as_object(), value["step"].as_u64()) else {
+            return Ok(());
+        };
+        if self.events.is_none() {
+            self.events = Some(EventWriter::open(&self.path, self.resumed)?);
+        }
+        let events = self.events.as_mut().expect("opened above");
+        for (tag, v) in fields {
+            if let (false, Some(x)) = (tag == "step" || tag == "epoch", v.as_f64()) {
+                events.scalar(tag, step, x)?;
+            }
+        }
+        Ok(())
     }
 
-    /// Keeps one history on resume: drops the records of `metrics.jsonl` logged after update
-    /// `step` (a run killed after its last checkpoint wrote them, and the resumed run writes
-    /// them again) and a torn last line. The file is replaced atomically.
+    /// Keeps one history on resume: drops the records of `metrics.jsonl` and of the
+    /// TensorBoard events logged after update `step` (a run killed after its last checkpoint
+    /// wrote them, and the resumed run writes them again) and a torn last record. The files are
+    /// replaced atomically.
     pub fn truncate_metrics_after(&mut self, step: usize) -> Result<()> {
         self.flush()?;
+        self.events = None;
+        tensorboard::truncate_after(&self.path, step as u64)?;
         let p = self.file("metrics.jsonl");
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
         let kept: String = text
@@ -153,7 +178,11 @@ impl RunDir {
         self.metrics
             .flush()
             .and_then(|()| self.metrics.get_ref().sync_data())
-            .map_err(|e| Error::io(self.file("metrics.jsonl"), e))
+            .map_err(|e| Error::io(self.file("metrics.jsonl"), e))?;
+        match &mut self.events {
+            Some(e) => e.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Writes `name` in the folder atomically ([`durable::write`]).
