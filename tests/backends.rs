@@ -105,6 +105,7 @@ fn element_wise_methods() {
         let mut y = x.clone();
         be.scale(&mut y, -1.5);
         be.add_scalar(&mut y, 0.75);
+        be.axpy(&mut y, -0.3, &x);
         be.scale_columns(&mut y, &w);
         let mut e = vec![0.0; cols];
         be.exp(&v, &mut e);

@@ -329,3 +329,155 @@ fn dale_initialisers_are_balanced() {
         "output DANN with one interneuron cancels exactly"
     );
 }
+
+/// Backpropagation through time of the recurrent layer: every parameter, the inputs and the
+/// initial state against central differences, for leaky (α < 1) and discrete (α = 1) cells,
+/// tanh and ReLU, split and plain biases, fixed recurrent noise, and a loss that skips some
+/// steps (a mask), on both backends; two backward passes give twice the gradient.
+#[test]
+fn rnn_through_time() {
+    let (steps, batch, inputs, hidden) = (6, 2, 3, 4);
+    let u = rand_mat(steps * batch, inputs, -1.0, 1.0, 21);
+    let noise = rand_mat(steps * batch, hidden, -0.1, 0.1, 22).data;
+    let x0 = rand_mat(batch, hidden, 0.1, 0.6, 23).data;
+    let mut w = rand_mat(steps * batch, hidden, -1.0, 1.0, 24);
+    // Steps 2 and 4 do not count (a decision mask).
+    for t in [2, 4] {
+        w.data[t * batch * hidden..(t + 1) * batch * hidden].fill(0.0);
+    }
+    for (alpha, act, bias) in [
+        (1.0, Activation::Tanh, BiasKind::Uniform),
+        (0.3, Activation::Tanh, BiasKind::Split),
+        (0.5, Activation::Relu, BiasKind::Uniform),
+    ] {
+        let init = Init::Normal {
+            gain: 1.2,
+            fan: Fan::Out,
+        };
+        let cell = Rnn::<f64>::new("rnn", inputs, hidden, init, bias, act, alpha, &mut rng());
+        for be in BACKENDS {
+            let name = format!("rnn α={alpha} {act:?} {bias:?} on {be:?}");
+            let loss = |c: &Rnn<f64>, u: &Mat<f64>, x0: &[f64]| -> f64 {
+                let rec = c.seq(be, x0.to_vec(), u, batch, Some(&noise));
+                rec.rates()
+                    .data
+                    .iter()
+                    .zip(&w.data)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            };
+            let rec = cell.seq(be, x0.clone(), &u, batch, Some(&noise));
+            let params: Vec<&Param<f64>> = cell.params();
+            let mut grads = Grads::for_params(&params);
+            let g = cell.backward(be, &rec, &w.data, true, &mut grads);
+            let once = grads.clone();
+            cell.backward(be, &rec, &w.data, true, &mut grads);
+            let h = 1e-6;
+            for (pi, p) in cell.params().iter().enumerate() {
+                for i in 0..p.len() {
+                    let (mut a, mut b) = (cell.clone(), cell.clone());
+                    a.params_mut()[pi].value[i] += h;
+                    b.params_mut()[pi].value[i] -= h;
+                    let fd = (loss(&a, &u, &x0) - loss(&b, &u, &x0)) / (2.0 * h);
+                    let an = once.get(&p.name)[i];
+                    assert_close(&format!("{name} {}[{i}]", p.name), an, fd);
+                    assert!(
+                        (grads.get(&p.name)[i] - 2.0 * an).abs() <= 1e-12 * an.abs().max(1e-300)
+                    );
+                }
+            }
+            let du = g.du.expect("asked for");
+            for i in 0..u.data.len() {
+                let (mut a, mut b) = (u.clone(), u.clone());
+                a.data[i] += h;
+                b.data[i] -= h;
+                let fd = (loss(&cell, &a, &x0) - loss(&cell, &b, &x0)) / (2.0 * h);
+                assert_close(&format!("{name} du[{i}]"), du.data[i], fd);
+            }
+            for i in 0..x0.len() {
+                let (mut a, mut b) = (x0.clone(), x0.clone());
+                a[i] += h;
+                b[i] -= h;
+                let fd = (loss(&cell, &u, &a) - loss(&cell, &u, &b)) / (2.0 * h);
+                assert_close(&format!("{name} dx0[{i}]"), g.dx0[i], fd);
+            }
+        }
+    }
+}
+
+/// `step` after `step` records what `seq` records, and backward gives the same gradients;
+/// two windows with the state carried equal one long window forward; an RNN over one step from
+/// a zero state is the dense layer with both biases followed by the activation.
+#[test]
+fn rnn_step_seq_windows_and_one_step() {
+    let (steps, batch, inputs, hidden) = (5, 3, 2, 4);
+    let u = rand_mat(steps * batch, inputs, -1.0, 1.0, 31);
+    let noise = rand_mat(steps * batch, hidden, -0.1, 0.1, 32).data;
+    let init = Init::Uniform {
+        gain: 1.0,
+        fan: Fan::Out,
+    };
+    let cell = Rnn::<f64>::new(
+        "rnn",
+        inputs,
+        hidden,
+        init,
+        BiasKind::Split,
+        Activation::Relu,
+        0.4,
+        &mut rng(),
+    );
+    let be: &dyn Backend<f64> = &Cpu;
+    let whole = cell.seq(be, cell.zero_state(batch), &u, batch, Some(&noise));
+    let mut rec = cell.begin(be, cell.zero_state(batch), batch, steps);
+    let b = batch * hidden;
+    for t in 0..steps {
+        let ut = &u.data[t * batch * inputs..(t + 1) * batch * inputs];
+        cell.step(be, &mut rec, ut, Some(&noise[t * b..(t + 1) * b]));
+    }
+    let close = |a: &[f64], b: &[f64], what: &str| {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + x.abs()),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    };
+    close(&whole.rates().data, &rec.rates().data, "step vs seq rates");
+    let d = rand_mat(steps * batch, hidden, -1.0, 1.0, 33).data;
+    let (mut g1, mut g2) = (
+        Grads::for_params(&cell.params()),
+        Grads::for_params(&cell.params()),
+    );
+    cell.backward(be, &whole, &d, false, &mut g1);
+    cell.backward(be, &rec, &d, false, &mut g2);
+    for p in cell.params() {
+        close(g1.get(&p.name), g2.get(&p.name), &p.name);
+    }
+    // Two windows of 2 and 3 steps, the second starting from the first's last state.
+    let split = 2 * batch;
+    let first = Mat::from_vec(split, inputs, u.data[..split * inputs].to_vec());
+    let second = Mat::from_vec(u.rows - split, inputs, u.data[split * inputs..].to_vec());
+    let w1 = cell.seq(
+        be,
+        cell.zero_state(batch),
+        &first,
+        batch,
+        Some(&noise[..2 * b]),
+    );
+    let w2 = cell.seq(be, w1.state(), &second, batch, Some(&noise[2 * b..]));
+    let joined: Vec<f64> = [w1.rates().data, w2.rates().data].concat();
+    close(&joined, &whole.rates().data, "two windows vs one");
+    // One step from zero, α = 1: f(u·W_ihᵀ + b_ih + b_hh).
+    let mut one = cell.clone();
+    one.alpha = 1.0;
+    let u1 = Mat::from_vec(batch, inputs, u.data[..batch * inputs].to_vec());
+    let r = one.seq(be, one.zero_state(batch), &u1, batch, None).rates();
+    let mut lin = Linear::<f64>::new("l", inputs, hidden, init, BiasKind::None, &mut rng());
+    lin.weight.value = cell.w_ih.value.clone();
+    let (mut y, _) = lin.forward(be, &u1);
+    cell.b_ih.add_to(be, &mut y);
+    cell.b_hh.add_to(be, &mut y);
+    let (want, _) = Activation::Relu.forward(be, &y);
+    close(&r.data, &want.data, "one step vs dense layer");
+}

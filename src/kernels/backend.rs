@@ -65,6 +65,8 @@ pub trait Backend<T: Real>: Sync + std::fmt::Debug {
     fn scale(&self, x: &mut [T], c: T);
     /// `x += c`.
     fn add_scalar(&self, x: &mut [T], c: T);
+    /// `y += a·x` (the leak of a recurrent state, BPTT's carried gradient).
+    fn axpy(&self, y: &mut [T], a: T, x: &[T]);
     /// `x[r, j] *= s[j]` (column-EI's presynaptic signs, DANN's `e^α`).
     fn scale_columns(&self, x: &mut [T], s: &[T]);
     /// `y = e^x` (exact, not the vectorised approximation).

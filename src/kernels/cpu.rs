@@ -150,6 +150,11 @@ impl<T: Real> Backend<T> for Cpu {
     fn add_scalar(&self, x: &mut [T], c: T) {
         dispatch!(x.iter_mut().for_each(|v| *v += c))
     }
+    fn axpy(&self, y: &mut [T], a: T, x: &[T]) {
+        dispatch!(for (y, &x) in y.iter_mut().zip(x) {
+            *y += a * x;
+        })
+    }
     fn scale_columns(&self, x: &mut [T], s: &[T]) {
         dispatch!(rows_mut(x, s.len(), |row| {
             for (v, &s) in row.iter_mut().zip(s) {

@@ -128,6 +128,11 @@ impl<T: Real> Backend<T> for Reference {
             *v += c;
         }
     }
+    fn axpy(&self, y: &mut [T], a: T, x: &[T]) {
+        for i in 0..y.len() {
+            y[i] = T::c(y[i].f64() + a.f64() * x[i].f64());
+        }
+    }
     fn scale_columns(&self, x: &mut [T], s: &[T]) {
         for i in 0..x.len() {
             x[i] *= s[col(i, s.len())];

@@ -53,15 +53,34 @@ impl<T: Real> Bias<T> {
         }
     }
 
+    /// The same bias with its parameters named `name` (a trained bias) or `name.pos` and
+    /// `name.neg` (a split one), as PyTorch names a bias and geoplast its EG parts.
+    pub fn renamed(mut self, name: &str) -> Self {
+        match &mut self {
+            Bias::Trained(b) => b.name = name.to_string(),
+            Bias::Split { pos, neg } => {
+                pos.name = format!("{name}.pos");
+                neg.name = format!("{name}.neg");
+            }
+            Bias::None | Bias::Fixed(_) => {}
+        }
+        self
+    }
+
     /// Adds the bias to every row of `y`.
     pub fn add_to(&self, be: &dyn Backend<T>, y: &mut Mat<T>) {
+        self.add_to_rows(be, &mut y.data);
+    }
+
+    /// Adds the bias to every row of the row-major `y` (rows as long as the bias).
+    pub fn add_to_rows(&self, be: &dyn Backend<T>, y: &mut [T]) {
         let value = match self {
             Bias::None => return,
             Bias::Trained(b) => BiasValue::Vector(&b.value),
             Bias::Split { pos, neg } => BiasValue::Split(&pos.value, &neg.value),
             Bias::Fixed(c) => BiasValue::Constant(*c),
         };
-        be.add_bias(&mut y.data, value);
+        be.add_bias(y, value);
     }
 
     /// Adds ∂L/∂b = Σ_rows dy into the bias gradient(s) (both parts of a split bias get it).

@@ -14,6 +14,7 @@ pub mod linear;
 pub mod mat;
 pub mod module;
 pub mod param;
+pub mod rnn;
 pub mod sequential;
 
 pub use activation::Activation;
@@ -26,4 +27,5 @@ pub use linear::Linear;
 pub use mat::Mat;
 pub use module::{Module, Saved};
 pub use param::{Param, SignSpec};
+pub use rnn::{Record, Rnn};
 pub use sequential::{Layer, Sequential, Tape};

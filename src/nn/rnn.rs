@@ -1,0 +1,340 @@
+//! A recurrent layer with leaky dynamics, run a whole sequence at a time (science.md §6.4, the
+//! EG paper's cell at α = 1):
+//!
+//! ```text
+//! x_t = (1−α)·x_{t−1} + α·(W_hh·r_{t−1} + W_ih·u_t + b_ih + b_hh) + n_t ,   r_t = f(x_t)
+//! ```
+//!
+//! with α = dt/τ ∈ (0, 1] and `n_t = √(2α)·σ_rec·ξ_t` a noise sequence the caller draws (seeded;
+//! none at evaluation). α = 1 without noise is `h_t = f(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh)`,
+//! `torch.nn.RNN`'s cell, whose tensor names and layout the parameters use
+//! (`rnn.weight_ih_l0` is H × in).
+//!
+//! Sequences are time-major, `[T, B, ·]` as row blocks of one matrix (`torch.nn.RNN`'s default,
+//! NeuroGym's layout). [`Rnn::seq`] keeps every state in buffers allocated once for the whole
+//! sequence and projects the inputs of all T·B rows with one product; only `W_hh·r_{t−1}` is
+//! sequential. [`Rnn::step`] appends one step to the same record (closed-loop tasks, where the
+//! next input depends on the output), and [`Rnn::backward`] runs backpropagation through time
+//! over whatever was recorded, with ∂L/∂W_hh and ∂L/∂W_ih each one product over all steps. A
+//! truncated window starts from the last state of the previous one ([`Record::state`]), which
+//! carries no gradient.
+
+use super::bias::{Bias, BiasKind};
+use super::init::Init;
+use super::{Activation, Grads, Mat, Param, SignSpec};
+use crate::kernels::gemm::Operand;
+use crate::kernels::{Backend, Real};
+use rand::Rng;
+
+#[derive(Clone, Debug)]
+pub struct Rnn<T> {
+    /// H × in.
+    pub w_ih: Param<T>,
+    /// H × H.
+    pub w_hh: Param<T>,
+    pub b_ih: Bias<T>,
+    pub b_hh: Bias<T>,
+    pub activation: Activation,
+    /// α = dt/τ ∈ (0, 1].
+    pub alpha: f64,
+}
+
+/// What a forward pass recorded: the inputs, and every state `x_t` and rate `r_t` with block 0
+/// the initial state (B × H blocks).
+#[derive(Clone, Debug)]
+pub struct Record<T> {
+    pub batch: usize,
+    inputs: usize,
+    hidden: usize,
+    u: Vec<T>,
+    x: Vec<T>,
+    r: Vec<T>,
+}
+
+impl<T: Real> Record<T> {
+    /// Steps recorded.
+    pub fn steps(&self) -> usize {
+        self.x.len() / (self.batch * self.hidden) - 1
+    }
+    fn block(&self) -> usize {
+        self.batch * self.hidden
+    }
+    /// The rates of every step, `[T·B, H]` (what a readout reads).
+    pub fn rates(&self) -> Mat<T> {
+        let b = self.block();
+        Mat::from_vec(self.steps() * self.batch, self.hidden, self.r[b..].to_vec())
+    }
+    /// The rates of step `t` (1-based; 0 is the initial state).
+    pub fn rates_at(&self, t: usize) -> &[T] {
+        let b = self.block();
+        &self.r[t * b..(t + 1) * b]
+    }
+    /// The last state `x_T`: the initial state of the next window (detached).
+    pub fn state(&self) -> Vec<T> {
+        let b = self.block();
+        self.x[self.x.len() - b..].to_vec()
+    }
+}
+
+/// ∂L/∂inputs (when asked for) and ∂L/∂x₀.
+pub struct SeqGrads<T> {
+    pub du: Option<Mat<T>>,
+    pub dx0: Vec<T>,
+}
+
+impl<T: Real> Rnn<T> {
+    /// A layer of `hidden` units on `inputs`, both matrices from `init`, biases as `bias` with
+    /// scale B = 1/√H (PyTorch's), named as `torch.nn.RNN`'s first layer under `name`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: &str,
+        inputs: usize,
+        hidden: usize,
+        init: Init,
+        bias: BiasKind,
+        activation: Activation,
+        alpha: f64,
+        rng: &mut impl Rng,
+    ) -> Self {
+        let p = |n: &str, rows, cols, rng: &mut _| {
+            Param::new(
+                format!("{name}.{n}"),
+                vec![rows, cols],
+                init.sample(rows, cols, rng),
+                SignSpec::Free,
+            )
+        };
+        let w_ih = p("weight_ih_l0", hidden, inputs, rng);
+        let w_hh = p("weight_hh_l0", hidden, hidden, rng);
+        let scale = 1.0 / (hidden.max(1) as f64).sqrt();
+        let b = |n: &str, rng: &mut _| {
+            Bias::new(bias, name, hidden, scale, rng).renamed(&format!("{name}.{n}"))
+        };
+        Self {
+            w_ih,
+            w_hh,
+            b_ih: b("bias_ih_l0", rng),
+            b_hh: b("bias_hh_l0", rng),
+            activation,
+            alpha,
+        }
+    }
+
+    pub fn hidden(&self) -> usize {
+        self.w_hh.shape[0]
+    }
+    pub fn inputs(&self) -> usize {
+        self.w_ih.shape[1]
+    }
+
+    /// The zero initial state of `batch` streams.
+    pub fn zero_state(&self, batch: usize) -> Vec<T> {
+        vec![T::zero(); batch * self.hidden()]
+    }
+
+    /// An empty record that starts from state `x0` (B × H), with room for `steps` steps.
+    pub fn begin(&self, be: &dyn Backend<T>, x0: Vec<T>, batch: usize, steps: usize) -> Record<T> {
+        let (h, n) = (self.hidden(), self.inputs());
+        assert_eq!(x0.len(), batch * h, "initial state size");
+        let mut r0 = vec![T::zero(); x0.len()];
+        be.activation(self.activation, &x0, &mut r0);
+        let block = batch * h;
+        let mut x = Vec::with_capacity((steps + 1) * block);
+        let mut r = Vec::with_capacity((steps + 1) * block);
+        x.extend_from_slice(&x0);
+        r.extend_from_slice(&r0);
+        Record {
+            batch,
+            inputs: n,
+            hidden: h,
+            u: Vec::with_capacity(steps * batch * n),
+            x,
+            r,
+        }
+    }
+
+    /// The recurrence of step `t` on a state block that already holds the input projection
+    /// with biases: adds `r_{t−1}·W_hhᵀ`, leaks, adds the noise, and writes `r_t`.
+    fn advance(&self, be: &dyn Backend<T>, rec: &mut Record<T>, t: usize, noise: Option<&[T]>) {
+        let (b, h) = (rec.block(), rec.hidden);
+        let (past, now) = rec.x.split_at_mut(t * b);
+        let x_prev = &past[(t - 1) * b..];
+        let x_t = &mut now[..b];
+        let r_prev = &rec.r[(t - 1) * b..t * b];
+        be.gemm_acc(
+            x_t,
+            Operand::new(r_prev, rec.batch, h),
+            Operand::new(&self.w_hh.value, h, h).t(),
+            T::one(),
+        );
+        if self.alpha != 1.0 {
+            be.scale(x_t, T::c(self.alpha));
+            be.axpy(x_t, T::c(1.0 - self.alpha), x_prev);
+        }
+        if let Some(n) = noise {
+            be.axpy(x_t, T::one(), n);
+        }
+        let (_, r_now) = rec.r.split_at_mut(t * b);
+        be.activation(self.activation, &rec.x[t * b..(t + 1) * b], &mut r_now[..b]);
+    }
+
+    /// The input projection with both biases of `rows` rows of `u`, written into `out`.
+    fn project(&self, be: &dyn Backend<T>, u: &[T], rows: usize, out: &mut [T]) {
+        be.gemm(
+            out,
+            Operand::new(u, rows, self.inputs()),
+            Operand::new(&self.w_ih.value, self.hidden(), self.inputs()).t(),
+            T::zero(),
+        );
+        self.b_ih.add_to_rows(be, out);
+        self.b_hh.add_to_rows(be, out);
+    }
+
+    /// Runs the whole sequence `u` (`[T·B, in]`, time-major) from state `x0`, with an optional
+    /// noise sequence (`[T·B, H]`).
+    pub fn seq(
+        &self,
+        be: &dyn Backend<T>,
+        x0: Vec<T>,
+        u: &Mat<T>,
+        batch: usize,
+        noise: Option<&[T]>,
+    ) -> Record<T> {
+        assert!(
+            batch > 0 && u.rows.is_multiple_of(batch) && u.cols == self.inputs(),
+            "{}: input of {}×{} rows for batch {batch}",
+            self.w_ih.name,
+            u.rows,
+            u.cols
+        );
+        let steps = u.rows / batch;
+        let mut rec = self.begin(be, x0, batch, steps);
+        let b = rec.block();
+        rec.u.extend_from_slice(&u.data);
+        rec.x.resize((steps + 1) * b, T::zero());
+        rec.r.resize((steps + 1) * b, T::zero());
+        // All input projections in one product, straight into the state blocks.
+        let (_, states) = rec.x.split_at_mut(b);
+        self.project(be, &u.data, u.rows, states);
+        for t in 1..=steps {
+            self.advance(be, &mut rec, t, noise.map(|n| &n[(t - 1) * b..t * b]));
+        }
+        rec
+    }
+
+    /// Appends one step with input `u_t` (`[B, in]`) to `rec`; returns its rates.
+    pub fn step<'r>(
+        &self,
+        be: &dyn Backend<T>,
+        rec: &'r mut Record<T>,
+        u_t: &[T],
+        noise: Option<&[T]>,
+    ) -> &'r [T] {
+        let b = rec.block();
+        let t = rec.steps() + 1;
+        rec.u.extend_from_slice(u_t);
+        rec.x.resize((t + 1) * b, T::zero());
+        let (_, state) = rec.x.split_at_mut(t * b);
+        self.project(be, u_t, rec.batch, state);
+        rec.r.resize((t + 1) * b, T::zero());
+        self.advance(be, rec, t, noise);
+        rec.rates_at(t)
+    }
+
+    /// Backpropagation through time over `rec` from ∂L/∂r of every step (`[T·B, H]`): adds
+    /// every parameter's gradient into `grads`.
+    pub fn backward(
+        &self,
+        be: &dyn Backend<T>,
+        rec: &Record<T>,
+        d_r: &[T],
+        need_du: bool,
+        grads: &mut Grads<T>,
+    ) -> SeqGrads<T> {
+        let (b, h, steps) = (rec.block(), rec.hidden, rec.steps());
+        assert_eq!(d_r.len(), steps * b, "∂L/∂r size");
+        let a = T::c(self.alpha);
+        let hh = Operand::new(&self.w_hh.value, h, h);
+        // G_t = ∂L/∂(pre-activation input of step t) = α·∂L/∂x_t, for all steps.
+        let mut g = Mat::zeros(steps * rec.batch, h);
+        let mut dx_next = vec![T::zero(); b];
+        let mut dr = vec![T::zero(); b];
+        let mut dx = vec![T::zero(); b];
+        for t in (1..=steps).rev() {
+            dr.copy_from_slice(&d_r[(t - 1) * b..t * b]);
+            if t < steps {
+                be.gemm_acc(
+                    &mut dr,
+                    Operand::new(&g.data[t * b..(t + 1) * b], rec.batch, h),
+                    hh,
+                    T::one(),
+                );
+            }
+            be.activation_backward(self.activation, rec.rates_at(t), &dr, &mut dx);
+            if t < steps && self.alpha != 1.0 {
+                be.axpy(&mut dx, T::one() - a, &dx_next);
+            }
+            let gt = &mut g.data[(t - 1) * b..t * b];
+            gt.copy_from_slice(&dx);
+            if self.alpha != 1.0 {
+                be.scale(gt, a);
+            }
+            std::mem::swap(&mut dx_next, &mut dx);
+        }
+        // ∂L/∂x₀: through r₀ = f(x₀) into step 1, and through the leak.
+        dr.fill(T::zero());
+        if steps > 0 {
+            be.gemm_acc(
+                &mut dr,
+                Operand::new(&g.data[..b], rec.batch, h),
+                hh,
+                T::one(),
+            );
+        }
+        let mut dx0 = vec![T::zero(); b];
+        be.activation_backward(self.activation, rec.rates_at(0), &dr, &mut dx0);
+        if steps > 0 && self.alpha != 1.0 {
+            be.axpy(&mut dx0, T::one() - a, &dx_next);
+        }
+        // Weight gradients: one product each over all steps.
+        let rows = steps * rec.batch;
+        be.gemm_acc(
+            grads.of(&self.w_hh),
+            g.op().t(),
+            Operand::new(&rec.r[..steps * b], rows, h),
+            T::one(),
+        );
+        be.gemm_acc(
+            grads.of(&self.w_ih),
+            g.op().t(),
+            Operand::new(&rec.u, rows, rec.inputs),
+            T::one(),
+        );
+        self.b_ih.backward(be, &g, grads);
+        self.b_hh.backward(be, &g, grads);
+        let du = need_du.then(|| {
+            let mut du = Mat::zeros(rows, rec.inputs);
+            be.gemm(
+                &mut du.data,
+                g.op(),
+                Operand::new(&self.w_ih.value, h, rec.inputs),
+                T::zero(),
+            );
+            du
+        });
+        SeqGrads { du, dx0 }
+    }
+
+    pub fn params(&self) -> Vec<&Param<T>> {
+        let mut v = vec![&self.w_ih, &self.w_hh];
+        v.extend(self.b_ih.params());
+        v.extend(self.b_hh.params());
+        v
+    }
+    pub fn params_mut(&mut self) -> Vec<&mut Param<T>> {
+        let mut v = vec![&mut self.w_ih, &mut self.w_hh];
+        v.extend(self.b_ih.params_mut());
+        v.extend(self.b_hh.params_mut());
+        v
+    }
+}
