@@ -1140,6 +1140,7 @@ fn main() -> std::process::ExitCode {
                     stop_after,
                     quiet: false,
                     overrides,
+                    ..Default::default()
                 };
                 let o = geoplast::train::run_cli(&config, &opts)?;
                 let accuracy = if o.test_acc.is_nan() {

@@ -1,12 +1,14 @@
 //! The `geoplast` Python module: the paired geometry test and the unpaired fit on numpy arrays,
-//! through the same library calls as the command line (`to_dict()` equals `geoplast geometry
-//! --json`). Long calls release the GIL; every error is a `ValueError` with the CLI's sentence.
+//! each potential's maths (`geoplast.potentials`), and training (`train`, `load_run`), through
+//! the same library calls as the command line (`to_dict()` equals `geoplast geometry --json`;
+//! `train` gives the weights of `geoplast train`). Long calls release the GIL; every error is a
+//! Python exception with the CLI's sentence.
 
 use geoplast_core as gp;
 use gp::analysis::paired::{self, PairedOptions, PairedReport};
 use gp::io::pairs::{self, Pairs};
 use gp::io::weights::{NamedTensor, pair_tensors};
-use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -261,11 +263,435 @@ fn fit<'py>(
         .call_method1("loads", (value.to_string(),))
 }
 
+/// One potential from its name (`ne`, `euclid`, `p1.5`, `hyp0.1`), as in candidate lists.
+fn potential(name: &str) -> PyResult<gp::geometry::Potential> {
+    match paired::parse_candidates(name, &[]).map_err(value_error)?[..] {
+        [p] if !name.contains(',') && name.trim() != "default" => Ok(p),
+        _ => Err(value_error(format!(
+            "{name:?} names more than one potential: give one, e.g. \"ne\", \"p1.5\", \"hyp0.1\""
+        ))),
+    }
+}
+
+/// `f` applied element-wise to the float64 values of `x`, as an array of the same shape.
+fn map_array<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    what: &str,
+    f: impl Fn(usize, f64) -> f64 + Send + Sync,
+) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+    let (shape, v) = array(x, what)?;
+    let out: Vec<f64> = py.detach(|| v.iter().enumerate().map(|(i, &x)| f(i, x)).collect());
+    numpy::PyArray1::from_vec(py, out).reshape(shape)
+}
+
+/// The same sign for every element, or one per element (broadcast from a scalar).
+fn signs(sign: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Option<Vec<f64>>> {
+    let Some(s) = sign else { return Ok(None) };
+    let (shape, v) = array(s, "sign")?;
+    match v.len() {
+        1 if shape.is_empty() || shape == [1] => Ok(Some(vec![v[0]; n])),
+        m if m == n => Ok(Some(v)),
+        m => Err(value_error(format!(
+            "sign has {m} values for {n} elements: give one sign, or one per element"
+        ))),
+    }
+}
+
+mod potentials {
+    //! Each potential's maths on numpy arrays, element-wise: the same f64 functions the
+    //! geometry test uses (one home per potential, `src/geometry/`).
+    use super::*;
+    use gp::geometry::MirrorMap;
+
+    /// The potential φ(w), element-wise (its sum is φ of the vector).
+    ///
+    /// >>> import numpy as np, geoplast
+    /// >>> geoplast.potentials.value(np.array([1.0, 2.0]), "p2")
+    /// array([0.5, 2. ])
+    #[pyfunction]
+    pub fn value<'py>(
+        py: Python<'py>,
+        w: &Bound<'py, PyAny>,
+        potential: &str,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+        let p = super::potential(potential)?;
+        map_array(py, w, "w", |_, x| p.value(x))
+    }
+
+    /// The mirror map ψ = ∇φ (the dual coordinates), element-wise.
+    ///
+    /// >>> geoplast.potentials.mirror(np.array([1.0, np.e]), "ne")
+    /// array([1., 2.])
+    #[pyfunction]
+    pub fn mirror<'py>(
+        py: Python<'py>,
+        w: &Bound<'py, PyAny>,
+        potential: &str,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+        let p = super::potential(potential)?;
+        map_array(py, w, "w", |_, x| p.mirror(x))
+    }
+
+    /// The inverse map ψ⁻¹. Negative entropy's ψ maps each sign's half-line separately, so its
+    /// inverse needs `sign` (a scalar or one per element); the others ignore it.
+    ///
+    /// >>> w = np.array([0.2, 1.5])
+    /// >>> geoplast.potentials.inverse(geoplast.potentials.mirror(w, "ne"), "ne", sign=1.0)
+    /// array([0.2, 1.5])
+    #[pyfunction]
+    #[pyo3(signature = (u, potential, sign=None))]
+    pub fn inverse<'py>(
+        py: Python<'py>,
+        u: &Bound<'py, PyAny>,
+        potential: &str,
+        sign: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+        let p = super::potential(potential)?;
+        let n = array(u, "u")?.1.len();
+        let s = match signs(sign, n)? {
+            Some(s) => s,
+            None if p.same_sign_only() => {
+                return Err(value_error(format!(
+                    "the inverse of {potential:?} needs the sign of the weights: pass sign=1.0, \
+                     sign=-1.0 or one sign per element"
+                )));
+            }
+            None => vec![1.0; n],
+        };
+        map_array(py, u, "u", move |i, x| p.inverse(x, s[i]))
+    }
+
+    /// The Hessian diagonal φ''(w) = ψ'(w), element-wise.
+    ///
+    /// >>> geoplast.potentials.hessian(np.array([0.5, 2.0]), "ne")
+    /// array([2. , 0.5])
+    #[pyfunction]
+    pub fn hessian<'py>(
+        py: Python<'py>,
+        w: &Bound<'py, PyAny>,
+        potential: &str,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+        let p = super::potential(potential)?;
+        map_array(py, w, "w", |_, x| p.hessian(x))
+    }
+
+    /// The Bregman divergence D_φ(w, w′) = φ(w) − φ(w′) − ψ(w′)·(w − w′), element-wise
+    /// (`w` and `w_prime` of one shape).
+    ///
+    /// >>> geoplast.potentials.bregman(np.array([1.0]), np.array([3.0]), "p2")
+    /// array([2.])
+    #[pyfunction]
+    pub fn bregman<'py>(
+        py: Python<'py>,
+        w: &Bound<'py, PyAny>,
+        w_prime: &Bound<'py, PyAny>,
+        potential: &str,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f64>>> {
+        let p = super::potential(potential)?;
+        let (s0, a) = array(w, "w")?;
+        let (s1, b) = array(w_prime, "w_prime")?;
+        if s0 != s1 {
+            return Err(value_error(format!(
+                "w has shape {s0:?} and w_prime {s1:?}: give two arrays of one shape"
+            )));
+        }
+        let out: Vec<f64> =
+            py.detach(|| a.iter().zip(&b).map(|(&x, &y)| p.bregman(x, y)).collect());
+        numpy::PyArray1::from_vec(py, out).reshape(s0)
+    }
+}
+
+/// A training run folder, read back: its summary, metrics and weights.
+#[pyclass(module = "geoplast", frozen)]
+struct Run {
+    /// The run folder.
+    #[pyo3(get)]
+    dir: std::path::PathBuf,
+    summary: Py<PyAny>,
+    metrics: Py<PyAny>,
+    initial: Py<PyAny>,
+    final_: Py<PyAny>,
+}
+
+/// The tensors of a `.safetensors` file as a dict of float32 numpy arrays.
+fn weights_dict<'py>(py: Python<'py>, path: &Path) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    if !path.is_file() {
+        return Ok(d);
+    }
+    let (t, _) = gp::io::checkpoint::load(path).map_err(io_error)?;
+    for (name, tensor) in t {
+        let a = numpy::PyArray1::from_vec(py, tensor.data).reshape(tensor.shape)?;
+        d.set_item(name, a)?;
+    }
+    Ok(d)
+}
+
+/// A library error as the Python exception a user expects.
+fn io_error(e: gp::error::Error) -> PyErr {
+    match &e {
+        gp::error::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            pyo3::exceptions::PyFileNotFoundError::new_err(e.to_string())
+        }
+        _ => value_error(e),
+    }
+}
+
+fn read_run(py: Python<'_>, dir: &Path) -> PyResult<Run> {
+    let json = py.import("json")?;
+    let text = |name: &str| -> PyResult<String> {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).map_err(|e| io_error(gp::error::Error::io(&p, e)))
+    };
+    let summary = match text("summary.json") {
+        Ok(t) => json.call_method1("loads", (t,))?.unbind(),
+        Err(_) if dir.join("config.toml").is_file() => py.None(),
+        Err(e) => return Err(e),
+    };
+    let metrics = pyo3::types::PyList::empty(py);
+    if let Ok(t) = text("metrics.jsonl") {
+        for line in t.lines().filter(|l| !l.trim().is_empty()) {
+            metrics.append(json.call_method1("loads", (line,))?)?;
+        }
+    }
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        summary,
+        metrics: metrics.into_any().unbind(),
+        initial: weights_dict(py, &dir.join("weights_init.safetensors"))?
+            .into_any()
+            .unbind(),
+        final_: weights_dict(py, &dir.join("weights_final.safetensors"))?
+            .into_any()
+            .unbind(),
+    })
+}
+
+#[pymethods]
+impl Run {
+    /// What `summary.json` holds (None for a run that has not finished).
+    #[getter]
+    fn summary(&self, py: Python<'_>) -> Py<PyAny> {
+        self.summary.clone_ref(py)
+    }
+    /// Every record of `metrics.jsonl`, in order (a list of dicts).
+    #[getter]
+    fn metrics(&self, py: Python<'_>) -> Py<PyAny> {
+        self.metrics.clone_ref(py)
+    }
+    /// The initial weights, by name (float32 arrays).
+    #[getter]
+    fn initial(&self, py: Python<'_>) -> Py<PyAny> {
+        self.initial.clone_ref(py)
+    }
+    /// The final weights, by name (float32 arrays; empty until the run has finished).
+    #[getter]
+    #[pyo3(name = "final")]
+    fn final_weights(&self, py: Python<'_>) -> Py<PyAny> {
+        self.final_.clone_ref(py)
+    }
+    /// The metrics as a pandas DataFrame (pandas must be installed).
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pd = py.import("pandas").map_err(|_| {
+            pyo3::exceptions::PyImportError::new_err("to_pandas() needs pandas: pip install pandas")
+        })?;
+        pd.call_method1("DataFrame", (self.metrics.clone_ref(py),))
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let n = self.metrics.bind(py).len().unwrap_or(0);
+        format!("Run({}, {n} metric records)", self.dir.display())
+    }
+}
+
+/// Reads any run folder that `geoplast train` wrote.
+///
+/// >>> run = geoplast.load_run("runs/mlp_fmnist_eg")
+/// >>> run.summary["test_acc"], run.final["layers.0.weight"].shape
+#[pyfunction]
+fn load_run(py: Python<'_>, dir: std::path::PathBuf) -> PyResult<Run> {
+    read_run(py, &dir)
+}
+
+/// A TOML value written as an override's right-hand side.
+fn toml_literal(v: &Bound<'_, PyAny>, key: &str) -> PyResult<String> {
+    let json: String = v
+        .py()
+        .import("json")?
+        .call_method1("dumps", (v,))
+        .and_then(|s| s.extract())
+        .map_err(|_| {
+            value_error(format!(
+                "override {key:?}: the value is not a number, string, list or dict"
+            ))
+        })?;
+    let value: toml::Value = serde_json::from_str(&json)
+        .map_err(|_| value_error(format!("override {key:?}: TOML has no null; give a value")))?;
+    Ok(value.to_string())
+}
+
+/// The progress a notebook sees: tqdm when installed, else a printed line every 5 s; and the
+/// notebook's interrupt, checked at each report, which stops the run at its next update.
+fn watcher(progress: bool) -> gp::train::hooks::Watcher {
+    let bar: std::sync::Mutex<Option<Py<PyAny>>> = std::sync::Mutex::new(None);
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    gp::train::hooks::Watcher(std::sync::Arc::new(move |done, total| {
+        Python::attach(|py| {
+            if py.check_signals().is_err() {
+                return false;
+            }
+            if progress {
+                let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+                if bar.is_none() {
+                    *bar = py
+                        .import("tqdm.auto")
+                        .and_then(|m| m.getattr("tqdm"))
+                        .and_then(|t| {
+                            let kw = PyDict::new(py);
+                            kw.set_item("total", total)?;
+                            kw.set_item("desc", "updates")?;
+                            t.call((), Some(&kw))
+                        })
+                        .ok()
+                        .map(Bound::unbind);
+                }
+                match &*bar {
+                    Some(b) => {
+                        let b = b.bind(py);
+                        let _ = b.setattr("n", done);
+                        let _ = b.call_method0("refresh");
+                        if done == total {
+                            let _ = b.call_method0("close");
+                        }
+                    }
+                    None => {
+                        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+                        if last.elapsed().as_secs() >= 5 || done == total {
+                            *last = std::time::Instant::now();
+                            let _ = py.import("builtins").and_then(|b| {
+                                b.getattr("print")?
+                                    .call1((format!("updates {done}/{total}"),))
+                            });
+                        }
+                    }
+                }
+            }
+            true
+        })
+    }))
+}
+
+/// Trains a config (a path to a TOML file, or a dict of the same tables) with `overrides`
+/// (dotted keys, `{"optimizer.lr": 0.3}`, as on the command line) into `out` (default as
+/// `geoplast train`: `runs/<config stem>/<overrides>`; `runs/config/…` for a dict), and returns
+/// the run read back. The same seed gives the same weights as `geoplast train`. Interrupting
+/// (Ctrl-C, a notebook's stop button) ends the run at its next update with its checkpoint kept,
+/// then raises KeyboardInterrupt; continue it with `resume=True`.
+///
+/// >>> run = geoplast.train("experiments/mlp_fmnist_eg.toml", {"epochs": 1}, out="runs/py")
+/// >>> run.summary["test_acc"]
+#[pyfunction]
+#[pyo3(signature = (config, overrides=None, out=None, progress=true, resume=false, overwrite=false))]
+fn train(
+    py: Python<'_>,
+    config: &Bound<'_, PyAny>,
+    overrides: Option<&Bound<'_, PyDict>>,
+    out: Option<std::path::PathBuf>,
+    progress: bool,
+    resume: bool,
+    overwrite: bool,
+) -> PyResult<Run> {
+    // A dict becomes a TOML file named config.toml in a private folder.
+    let _tmp;
+    let path = if let Ok(d) = config.cast::<PyDict>() {
+        let json: String = py.import("json")?.call_method1("dumps", (d,))?.extract()?;
+        let value: toml::Value = serde_json::from_str(&json)
+            .map_err(|e| value_error(format!("config: {e} (TOML has no null)")))?;
+        let text = toml::to_string(&value).map_err(value_error)?;
+        let dir = std::env::temp_dir().join(format!(
+            "geoplast-config-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(gp::error::Error::io(&dir, e)))?;
+        let p = dir.join("config.toml");
+        std::fs::write(&p, text).map_err(|e| io_error(gp::error::Error::io(&p, e)))?;
+        _tmp = Some(dir);
+        p
+    } else {
+        _tmp = None;
+        config
+            .extract::<std::path::PathBuf>()
+            .map_err(|_| value_error("config must be a path to a TOML file or a dict"))?
+    };
+    let mut ov = Vec::new();
+    if let Some(d) = overrides {
+        for (k, v) in d.iter() {
+            let key: String = k
+                .extract()
+                .map_err(|_| value_error("overrides: every key must be a dotted str"))?;
+            let arg = format!("{key}={}", toml_literal(&v, &key)?);
+            ov.push(gp::train::overrides::Override::parse(&arg).map_err(value_error)?);
+        }
+    }
+    if resume && out.is_none() {
+        return Err(value_error(
+            "resume=True needs out=, the run folder to continue",
+        ));
+    }
+    let opts = gp::train::RunOptions {
+        out: out.clone().filter(|_| !resume),
+        resume: out.filter(|_| resume),
+        overwrite,
+        quiet: true,
+        overrides: ov,
+        no_signal_handler: true,
+        watcher: Some(watcher(progress)),
+        ..Default::default()
+    };
+    gp::train::hooks::clear_stop();
+    let outcome = py
+        .detach(|| gp::train::run_cli(&path, &opts))
+        .map_err(io_error);
+    if let Some(dir) = &_tmp {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let outcome = outcome?;
+    let run = read_run(py, &outcome.run_dir)?;
+    if outcome.stopped {
+        gp::train::hooks::clear_stop();
+        return Err(pyo3::exceptions::PyKeyboardInterrupt::new_err(format!(
+            "stopped after update {}; the checkpoint is kept: continue with \
+             geoplast.train(config, out={:?}, resume=True)",
+            outcome.updates,
+            outcome.run_dir.display().to_string()
+        )));
+    }
+    Ok(run)
+}
+
 #[pymodule]
 #[pyo3(name = "geoplast")]
 fn geoplast_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(geometry, m)?)?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(load_run, m)?)?;
     m.add_class::<GeometryResult>()?;
+    m.add_class::<Run>()?;
+    let p = PyModule::new(m.py(), "potentials")?;
+    p.add_function(wrap_pyfunction!(potentials::value, &p)?)?;
+    p.add_function(wrap_pyfunction!(potentials::mirror, &p)?)?;
+    p.add_function(wrap_pyfunction!(potentials::inverse, &p)?)?;
+    p.add_function(wrap_pyfunction!(potentials::hessian, &p)?)?;
+    p.add_function(wrap_pyfunction!(potentials::bregman, &p)?)?;
+    m.add_submodule(&p)?;
+    // `import geoplast.potentials` finds the submodule too.
+    m.py()
+        .import("sys")?
+        .getattr("modules")?
+        .set_item("geoplast.potentials", &p)?;
     Ok(())
 }

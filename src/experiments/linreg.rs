@@ -205,6 +205,7 @@ pub fn train(data: &Draw, pot: Potential, lrs: &[f64], steps: usize) -> Vec<(f64
         },
         log_every: usize::MAX,
         totals: Totals::default(),
+        watcher: None,
     };
     trainer
         .train(0, steps, steps)

@@ -365,6 +365,7 @@ pub fn run_job(p: &Protocol, n: usize, seed: u64, tick: &(dyn Fn() + Sync)) -> J
         },
         log_every: usize::MAX,
         totals: Totals::default(),
+        watcher: None,
     };
     trainer
         .train(0, total, total)

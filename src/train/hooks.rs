@@ -27,6 +27,29 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
+/// Asks the running training to stop at its next update, as a signal does.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Forgets a stop asked for earlier (a library caller that trains again in the same process).
+pub fn clear_stop() {
+    STOP.store(false, Ordering::SeqCst);
+}
+
+/// A caller's view of a run's progress (the Python package's bar): called with (updates done,
+/// total) at most every 0.1 s and after the last update. Returning `false` asks the run to
+/// stop at the next update, as a signal does (how a notebook's interrupt reaches a run whose
+/// thread does not see signals).
+#[derive(Clone)]
+pub struct Watcher(pub std::sync::Arc<dyn Fn(u64, u64) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watcher")
+    }
+}
+
 /// The named checkpoints of a run (`checkpoints/…` in the run folder). Each is written once: a
 /// name that exists already (from before a resume) is not written again.
 pub struct Checkpoints<'a> {

@@ -101,6 +101,11 @@ pub struct RunOptions {
     pub stop_after: Option<usize>,
     /// No progress bar (runs of a sweep report through the sweep's bar).
     pub quiet: bool,
+    /// Leave the process's signal handlers alone (a library caller such as Python, whose own
+    /// interrupt reaches the run through `watcher`).
+    pub no_signal_handler: bool,
+    /// Called with the run's progress; can stop it.
+    pub watcher: Option<hooks::Watcher>,
     /// Command-line overrides of the config (`key=value`), kept in `overrides.txt`.
     pub overrides: Vec<overrides::Override>,
 }
@@ -429,7 +434,9 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         0
     };
     let end = opts.stop_after.map_or(total, |s| in_updates(s).min(total));
-    hooks::install_stop_handler();
+    if !opts.no_signal_handler {
+        hooks::install_stop_handler();
+    }
     let clock = std::time::Instant::now();
     let mut net = learner::Network::new(&Cpu, &mut model, &mut opt, cfg.loss.label_smoothing);
     let mut hooks = run_hooks::RunHooks::new(&mut run, cfg);
@@ -446,6 +453,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         },
         log_every: cfg.log_every,
         totals,
+        watcher: opts.watcher.as_ref(),
     };
     let end_state = t.train(start, end, total)?;
     let totals = t.totals.clone();

@@ -172,6 +172,8 @@ pub struct Trainer<'a, L: Learner> {
     /// Log the gradient norm on updates that are multiples of this.
     pub log_every: usize,
     pub totals: Totals,
+    /// A caller watching the progress (and able to stop the run).
+    pub watcher: Option<&'a hooks::Watcher>,
 }
 
 /// The [`View`] of a trainer, borrowed field by field so that its hooks stay borrowable.
@@ -207,6 +209,7 @@ impl<L: Learner> Trainer<'_, L> {
         let sch = self.schedule;
         let progress = Progress::new("updates", start as u64, total as u64, !sch.progress);
         let mut last = None;
+        let mut watched = std::time::Instant::now();
         if sch.eval_at_start && start == 0 {
             let e = self.learner.evaluate(self.source);
             self.hooks.after_evaluation(view!(self), 0, &e, f64::NAN)?;
@@ -234,6 +237,14 @@ impl<L: Learner> Trainer<'_, L> {
             self.hooks.after_update(view!(self), done, epoch, &u)?;
             let loss = u.loss;
             progress.set(done as u64, || format!("loss {loss:.4}"));
+            if let Some(w) = self.watcher
+                && (done == end || watched.elapsed().as_millis() >= 100)
+            {
+                watched = std::time::Instant::now();
+                if !(w.0)(done as u64, total as u64) {
+                    hooks::request_stop();
+                }
+            }
             let stop = sch.stoppable && hooks::stop_requested() && done < end;
             if sch.evaluates_after(done, total) {
                 let e = self.learner.evaluate(self.source);
