@@ -8,23 +8,7 @@ use std::path::Path;
 mod common;
 use common::{geoplast, write_config, write_idx};
 
-const BASE: &str = r#"
-seed = 3
-epochs = 3
-batch_size = 8
-log_every = 2
-
-[data]
-kind = "idx"
-
-[model]
-kind = "mlp"
-hidden = [6]
-
-[optimizer]
-lr = 0.1
-momentum = 0.9
-"#;
+const BASE: &str = common::MLP;
 
 /// Runs `train` on a config and returns (success, stderr).
 fn train(dir: &Path, text: &str, extra: &[&str]) -> (bool, String) {

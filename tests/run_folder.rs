@@ -12,20 +12,7 @@ use std::process::Command;
 mod common;
 use common::{SWEEP, geoplast, write_config, write_idx};
 
-const BASE: &str = r#"
-seed = 3
-epochs = 3
-batch_size = 8
-log_every = 2
-[data]
-kind = "idx"
-[model]
-kind = "mlp"
-hidden = [6]
-[optimizer]
-lr = 0.1
-momentum = 0.9
-"#;
+const BASE: &str = common::MLP;
 
 /// A config and a data folder in `dir`; returns (config path, data folder).
 fn setup(dir: &Path) -> (String, String) {

@@ -25,7 +25,6 @@ use rand::RngExt;
 use rand_distr::Normal;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Data of one draw: inputs (N × D, row-major), labels, initial weights.
@@ -62,15 +61,6 @@ impl Source for FullBatch {
         Some(1)
     }
     fn batch(&mut self, _t: usize) {}
-    fn test(&self) -> &[()] {
-        &[]
-    }
-    fn state(&self) -> Vec<(String, String)> {
-        vec![]
-    }
-    fn restore(&mut self, _meta: &HashMap<String, String>) -> std::result::Result<(), String> {
-        Err("linreg runs are not resumed".into())
-    }
 }
 
 /// One linear model per learning rate, as the lanes of one product over the shared data. A lane

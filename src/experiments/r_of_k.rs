@@ -143,13 +143,7 @@ impl Source for EpochOrder {
         let end = ((k + 1) * self.batch).min(self.order.len());
         self.order[k * self.batch..end].to_vec()
     }
-    /// The lanes hold their own validation and test sets.
-    fn test(&self) -> &[Vec<usize>] {
-        &[]
-    }
-    fn state(&self) -> Vec<(String, String)> {
-        vec![]
-    }
+    /// The shuffle generator's position is not saved: the jobs take seconds.
     fn restore(&mut self, _meta: &HashMap<String, String>) -> Result<(), String> {
         Err("r-of-k jobs are not resumed (a job takes seconds)".into())
     }

@@ -36,13 +36,20 @@ pub trait Source {
     /// The batch of update `t` (0-based). Updates are asked for in order, from the first update
     /// of a run or of a resume.
     fn batch(&mut self, t: usize) -> Self::Batch;
-    /// The held-out evaluation set, in batches (empty when the learner holds its own).
-    fn test(&self) -> &[Self::Batch];
+    /// The held-out evaluation set, in batches (none: the learner holds its own).
+    fn test(&self) -> &[Self::Batch] {
+        &[]
+    }
     /// The source's position beyond the update count, as checkpoint metadata
-    /// (`source.*` keys; a few integers).
-    fn state(&self) -> Vec<(String, String)>;
+    /// (`source.*` keys; a few integers). None for a source whose batch depends on the
+    /// update alone.
+    fn state(&self) -> Vec<(String, String)> {
+        vec![]
+    }
     /// Restores a position saved by [`Source::state`].
-    fn restore(&mut self, meta: &HashMap<String, String>) -> Result<(), String>;
+    fn restore(&mut self, _meta: &HashMap<String, String>) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The sources of networks.
@@ -116,12 +123,6 @@ impl Source for Shuffled {
     }
     fn test(&self) -> &[Batch] {
         &self.test
-    }
-    fn state(&self) -> Vec<(String, String)> {
-        vec![]
-    }
-    fn restore(&mut self, _meta: &HashMap<String, String>) -> Result<(), String> {
-        Ok(())
     }
 }
 

@@ -88,6 +88,25 @@ pub fn idx_file(ty: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
     b
 }
 
+/// A tiny MLP run on the data `write_idx` makes (3 epochs, momentum SGD).
+pub const MLP: &str = r#"
+seed = 3
+epochs = 3
+batch_size = 8
+log_every = 2
+
+[data]
+kind = "idx"
+
+[model]
+kind = "mlp"
+hidden = [6]
+
+[optimizer]
+lr = 0.1
+momentum = 0.9
+"#;
+
 /// A sweep of 8 tiny r-of-k runs (2 variants × 2 rates × 2 seeds); GD's second rate diverges.
 pub const SWEEP: &str = r#"
 [base]
