@@ -79,14 +79,18 @@ fn step_ms(
         Grads::for_params(&ps)
     };
     let mut d_r = vec![0f32; steps * batch * hidden];
+    // One record and one readout input for every step: no sequence after the first allocates.
+    let x0 = cell.zero_state(batch);
+    let mut rec = cell.begin(be, x0.clone(), batch, steps);
+    let mut h = Mat::zeros(rows, hidden);
     median_ms(
         || {
-            let rec = cell.seq(be, cell.zero_state(batch), &u, batch, None);
-            let h = if every_step {
-                rec.rates()
+            cell.seq_into(be, &mut rec, &x0, &u, batch, None);
+            if every_step {
+                h.data.copy_from_slice(rec.all_rates());
             } else {
-                Mat::from_vec(batch, hidden, rec.rates_at(steps).to_vec())
-            };
+                h.data.copy_from_slice(rec.rates_at(steps));
+            }
             let (out, saved) = readout.forward(be, &h);
             let mut g = Mat::zeros(out.rows, out.cols);
             be.softmax_cross_entropy(&out.data, classes, &labels, 0.0, None, &mut g.data);
@@ -100,7 +104,7 @@ fn step_ms(
                 let last = (steps - 1) * batch * hidden;
                 d_r[last..].copy_from_slice(&dh.data);
             }
-            cell.backward(be, &rec, &d_r, false, &mut grads);
+            cell.backward(be, &mut rec, &d_r, false, &mut grads);
             let mut ps = cell.params_mut();
             ps.extend(readout.params_mut());
             opt.step(be, &mut ps, &mut grads);

@@ -366,12 +366,12 @@ fn rnn_through_time() {
                     .map(|(a, b)| a * b)
                     .sum()
             };
-            let rec = cell.seq(be, x0.clone(), &u, batch, Some(&noise));
+            let mut rec = cell.seq(be, x0.clone(), &u, batch, Some(&noise));
             let params: Vec<&Param<f64>> = cell.params();
             let mut grads = Grads::for_params(&params);
-            let g = cell.backward(be, &rec, &w.data, true, &mut grads);
+            let g = cell.backward(be, &mut rec, &w.data, true, &mut grads);
             let once = grads.clone();
-            cell.backward(be, &rec, &w.data, true, &mut grads);
+            cell.backward(be, &mut rec, &w.data, true, &mut grads);
             let h = 1e-6;
             for (pi, p) in cell.params().iter().enumerate() {
                 for i in 0..p.len() {
@@ -428,7 +428,7 @@ fn rnn_step_seq_windows_and_one_step() {
         &mut rng(),
     );
     let be: &dyn Backend<f64> = &Cpu;
-    let whole = cell.seq(be, cell.zero_state(batch), &u, batch, Some(&noise));
+    let mut whole = cell.seq(be, cell.zero_state(batch), &u, batch, Some(&noise));
     let mut rec = cell.begin(be, cell.zero_state(batch), batch, steps);
     let b = batch * hidden;
     for t in 0..steps {
@@ -449,10 +449,26 @@ fn rnn_step_seq_windows_and_one_step() {
         Grads::for_params(&cell.params()),
         Grads::for_params(&cell.params()),
     );
-    cell.backward(be, &whole, &d, false, &mut g1);
-    cell.backward(be, &rec, &d, false, &mut g2);
+    cell.backward(be, &mut whole, &d, false, &mut g1);
+    cell.backward(be, &mut rec, &d, false, &mut g2);
     for p in cell.params() {
         close(g1.get(&p.name), g2.get(&p.name), &p.name);
+    }
+    // A record reused for a shorter sequence (stale buffers) gives what a fresh one gives,
+    // forward and backward.
+    let short = Mat::from_vec(2 * batch, inputs, u.data[..2 * batch * inputs].to_vec());
+    let mut fresh = cell.seq(be, cell.zero_state(batch), &short, batch, None);
+    cell.seq_into(be, &mut rec, &cell.zero_state(batch), &short, batch, None);
+    close(&fresh.rates().data, &rec.rates().data, "reused record");
+    let d2 = &d[..2 * batch * hidden];
+    let (mut g3, mut g4) = (
+        Grads::for_params(&cell.params()),
+        Grads::for_params(&cell.params()),
+    );
+    cell.backward(be, &mut fresh, d2, false, &mut g3);
+    cell.backward(be, &mut rec, d2, false, &mut g4);
+    for p in cell.params() {
+        close(g3.get(&p.name), g4.get(&p.name), &p.name);
     }
     // Two windows of 2 and 3 steps, the second starting from the first's last state.
     let split = 2 * batch;

@@ -49,6 +49,8 @@ pub struct Record<T> {
     u: Vec<T>,
     x: Vec<T>,
     r: Vec<T>,
+    /// BPTT's ∂L/∂(pre-activation) of every step, kept to be reused by the next sequence.
+    g: Vec<T>,
 }
 
 impl<T: Real> Record<T> {
@@ -59,10 +61,17 @@ impl<T: Real> Record<T> {
     fn block(&self) -> usize {
         self.batch * self.hidden
     }
-    /// The rates of every step, `[T·B, H]` (what a readout reads).
+    /// The rates of every step, `[T·B, H]` (what a readout reads), as a new matrix.
     pub fn rates(&self) -> Mat<T> {
-        let b = self.block();
-        Mat::from_vec(self.steps() * self.batch, self.hidden, self.r[b..].to_vec())
+        Mat::from_vec(
+            self.steps() * self.batch,
+            self.hidden,
+            self.all_rates().to_vec(),
+        )
+    }
+    /// The rates of every step, `[T·B, H]`, borrowed.
+    pub fn all_rates(&self) -> &[T] {
+        &self.r[self.block()..]
     }
     /// The rates of step `t` (1-based; 0 is the initial state).
     pub fn rates_at(&self, t: usize) -> &[T] {
@@ -134,23 +143,30 @@ impl<T: Real> Rnn<T> {
 
     /// An empty record that starts from state `x0` (B × H), with room for `steps` steps.
     pub fn begin(&self, be: &dyn Backend<T>, x0: Vec<T>, batch: usize, steps: usize) -> Record<T> {
-        let (h, n) = (self.hidden(), self.inputs());
-        assert_eq!(x0.len(), batch * h, "initial state size");
-        let mut r0 = vec![T::zero(); x0.len()];
-        be.activation(self.activation, &x0, &mut r0);
-        let block = batch * h;
-        let mut x = Vec::with_capacity((steps + 1) * block);
-        let mut r = Vec::with_capacity((steps + 1) * block);
-        x.extend_from_slice(&x0);
-        r.extend_from_slice(&r0);
-        Record {
+        let mut rec = Record {
             batch,
-            inputs: n,
-            hidden: h,
-            u: Vec::with_capacity(steps * batch * n),
-            x,
-            r,
-        }
+            inputs: self.inputs(),
+            hidden: self.hidden(),
+            u: Vec::with_capacity(steps * batch * self.inputs()),
+            x: Vec::with_capacity((steps + 1) * batch * self.hidden()),
+            r: Vec::with_capacity((steps + 1) * batch * self.hidden()),
+            g: Vec::new(),
+        };
+        self.restart(be, &mut rec, &x0, batch);
+        rec
+    }
+
+    /// Empties `rec` (keeping its buffers) and starts it from state `x0`.
+    fn restart(&self, be: &dyn Backend<T>, rec: &mut Record<T>, x0: &[T], batch: usize) {
+        let h = self.hidden();
+        assert_eq!(x0.len(), batch * h, "initial state size");
+        (rec.batch, rec.inputs, rec.hidden) = (batch, self.inputs(), h);
+        rec.u.clear();
+        rec.x.clear();
+        rec.r.clear();
+        rec.x.extend_from_slice(x0);
+        rec.r.resize(x0.len(), T::zero());
+        be.activation(self.activation, x0, &mut rec.r);
     }
 
     /// The recurrence of step `t` on a state block that already holds the input projection
@@ -200,6 +216,23 @@ impl<T: Real> Rnn<T> {
         batch: usize,
         noise: Option<&[T]>,
     ) -> Record<T> {
+        let mut rec = self.begin(be, x0, batch, u.rows / batch.max(1));
+        let x0 = rec.x.clone();
+        self.seq_into(be, &mut rec, &x0, u, batch, noise);
+        rec
+    }
+
+    /// [`Rnn::seq`] into an existing record, reusing its buffers: a training loop keeps one
+    /// record, and no sequence after the first allocates.
+    pub fn seq_into(
+        &self,
+        be: &dyn Backend<T>,
+        rec: &mut Record<T>,
+        x0: &[T],
+        u: &Mat<T>,
+        batch: usize,
+        noise: Option<&[T]>,
+    ) {
         assert!(
             batch > 0 && u.rows.is_multiple_of(batch) && u.cols == self.inputs(),
             "{}: input of {}×{} rows for batch {batch}",
@@ -208,7 +241,7 @@ impl<T: Real> Rnn<T> {
             u.cols
         );
         let steps = u.rows / batch;
-        let mut rec = self.begin(be, x0, batch, steps);
+        self.restart(be, rec, x0, batch);
         let b = rec.block();
         rec.u.extend_from_slice(&u.data);
         rec.x.resize((steps + 1) * b, T::zero());
@@ -217,9 +250,8 @@ impl<T: Real> Rnn<T> {
         let (_, states) = rec.x.split_at_mut(b);
         self.project(be, &u.data, u.rows, states);
         for t in 1..=steps {
-            self.advance(be, &mut rec, t, noise.map(|n| &n[(t - 1) * b..t * b]));
+            self.advance(be, rec, t, noise.map(|n| &n[(t - 1) * b..t * b]));
         }
-        rec
     }
 
     /// Appends one step with input `u_t` (`[B, in]`) to `rec`; returns its rates.
@@ -242,11 +274,11 @@ impl<T: Real> Rnn<T> {
     }
 
     /// Backpropagation through time over `rec` from ∂L/∂r of every step (`[T·B, H]`): adds
-    /// every parameter's gradient into `grads`.
+    /// every parameter's gradient into `grads`. Its scratch lives in `rec`, reused.
     pub fn backward(
         &self,
         be: &dyn Backend<T>,
-        rec: &Record<T>,
+        rec: &mut Record<T>,
         d_r: &[T],
         need_du: bool,
         grads: &mut Grads<T>,
@@ -256,7 +288,12 @@ impl<T: Real> Rnn<T> {
         let a = T::c(self.alpha);
         let hh = Operand::new(&self.w_hh.value, h, h);
         // G_t = ∂L/∂(pre-activation input of step t) = α·∂L/∂x_t, for all steps.
-        let mut g = Mat::zeros(steps * rec.batch, h);
+        let mut g = Mat {
+            rows: steps * rec.batch,
+            cols: h,
+            data: std::mem::take(&mut rec.g),
+        };
+        g.data.resize(steps * b, T::zero());
         let mut dx_next = vec![T::zero(); b];
         let mut dr = vec![T::zero(); b];
         let mut dx = vec![T::zero(); b];
@@ -322,6 +359,7 @@ impl<T: Real> Rnn<T> {
             );
             du
         });
+        rec.g = g.data;
         SeqGrads { du, dx0 }
     }
 
