@@ -497,3 +497,53 @@ fn rnn_step_seq_windows_and_one_step() {
     let (want, _) = Activation::Relu.forward(be, &y);
     close(&r.data, &want.data, "one step vs dense layer");
 }
+
+/// The recurrence runs as two fixed shards of the batch: results are the same bits for any
+/// thread count (f32, sizes where the weight-gradient products split across threads too).
+#[test]
+fn rnn_results_do_not_depend_on_the_thread_count() {
+    let (steps, batch, inputs, hidden) = (4, 33, 20, 128);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let be: &dyn Backend<f32> = &Cpu;
+            let init = Init::Uniform {
+                gain: 1.0,
+                fan: Fan::Out,
+            };
+            let cell = Rnn::<f32>::new(
+                "rnn",
+                inputs,
+                hidden,
+                init,
+                BiasKind::Uniform,
+                Activation::Tanh,
+                0.5,
+                &mut rng(),
+            );
+            let u = Mat::from_vec(
+                steps * batch,
+                inputs,
+                rand_mat(steps * batch, inputs, -1.0, 1.0, 41)
+                    .data
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect(),
+            );
+            let mut rec = cell.seq(be, cell.zero_state(batch), &u, batch, None);
+            let d: Vec<f32> = rec.all_rates().iter().map(|v| v * 0.5 - 0.1).collect();
+            let mut grads = Grads::for_params(&cell.params());
+            let g = cell.backward(be, &mut rec, &d, false, &mut grads);
+            let mut bits: Vec<u32> = rec.all_rates().iter().map(|v| v.to_bits()).collect();
+            bits.extend(g.dx0.iter().map(|v| v.to_bits()));
+            for p in cell.params() {
+                bits.extend(grads.get(&p.name).iter().map(|v| v.to_bits()));
+            }
+            bits
+        })
+    };
+    assert_eq!(run(1), run(3));
+}

@@ -169,17 +169,21 @@ impl<T: Real> Rnn<T> {
         be.activation(self.activation, x0, &mut rec.r);
     }
 
-    /// The recurrence of step `t` on a state block that already holds the input projection
-    /// with biases: adds `r_{t−1}·W_hhᵀ`, leaks, adds the noise, and writes `r_t`.
-    fn advance(&self, be: &dyn Backend<T>, rec: &mut Record<T>, t: usize, noise: Option<&[T]>) {
-        let (b, h) = (rec.block(), rec.hidden);
-        let (past, now) = rec.x.split_at_mut(t * b);
-        let x_prev = &past[(t - 1) * b..];
-        let x_t = &mut now[..b];
-        let r_prev = &rec.r[(t - 1) * b..t * b];
+    /// The recurrence of one step on a block of rows whose state `x_t` already holds the input
+    /// projection with biases: adds `r_{t−1}·W_hhᵀ`, leaks, adds the noise, writes `r_t`.
+    fn advance(
+        &self,
+        be: &dyn Backend<T>,
+        x_prev: &[T],
+        x_t: &mut [T],
+        r_prev: &[T],
+        r_t: &mut [T],
+        noise: Option<&[T]>,
+    ) {
+        let h = self.hidden();
         be.gemm_acc(
             x_t,
-            Operand::new(r_prev, rec.batch, h),
+            Operand::new(r_prev, r_prev.len() / h, h),
             Operand::new(&self.w_hh.value, h, h).t(),
             T::one(),
         );
@@ -190,8 +194,23 @@ impl<T: Real> Rnn<T> {
         if let Some(n) = noise {
             be.axpy(x_t, T::one(), n);
         }
-        let (_, r_now) = rec.r.split_at_mut(t * b);
-        be.activation(self.activation, &rec.x[t * b..(t + 1) * b], &mut r_now[..b]);
+        be.activation(self.activation, x_t, r_t);
+    }
+
+    /// Every step of one shard of rows: `xs[t]` and `rs[t]` are its rows of step t's blocks.
+    fn run_shard(
+        &self,
+        be: &dyn Backend<T>,
+        xs: &mut [&mut [T]],
+        rs: &mut [&mut [T]],
+        noise: Option<&[&[T]]>,
+    ) {
+        for t in 1..xs.len() {
+            let (xp, xc) = xs.split_at_mut(t);
+            let (rp, rc) = rs.split_at_mut(t);
+            let n = noise.map(|n| n[t - 1]);
+            self.advance(be, xp[t - 1], xc[0], rp[t - 1], rc[0], n);
+        }
     }
 
     /// The input projection with both biases of `rows` rows of `u`, written into `out`.
@@ -249,9 +268,21 @@ impl<T: Real> Rnn<T> {
         // All input projections in one product, straight into the state blocks.
         let (_, states) = rec.x.split_at_mut(b);
         self.project(be, &u.data, u.rows, states);
-        for t in 1..=steps {
-            self.advance(be, rec, t, noise.map(|n| &n[(t - 1) * b..t * b]));
-        }
+        // Rows are independent in the recurrence: the batch runs as two shards, one per thread,
+        // for the whole sequence (one fork per sequence, not one per step). The split is fixed,
+        // so the numbers do not depend on the thread count.
+        let split = (rec.batch / 2) * rec.hidden;
+        let (mut xs, mut rs) = (
+            shards_mut(&mut rec.x, b, split),
+            shards_mut(&mut rec.r, b, split),
+        );
+        let ns = noise.map(|n| shards(n, b, split));
+        let (x0s, x1s) = (&mut xs.0, &mut xs.1);
+        let (r0s, r1s) = (&mut rs.0, &mut rs.1);
+        be.join(
+            &mut || self.run_shard(be, x0s, r0s, ns.as_ref().map(|n| &n.0[..])),
+            &mut || self.run_shard(be, x1s, r1s, ns.as_ref().map(|n| &n.1[..])),
+        );
     }
 
     /// Appends one step with input `u_t` (`[B, in]`) to `rec`; returns its rates.
@@ -269,7 +300,9 @@ impl<T: Real> Rnn<T> {
         let (_, state) = rec.x.split_at_mut(t * b);
         self.project(be, u_t, rec.batch, state);
         rec.r.resize((t + 1) * b, T::zero());
-        self.advance(be, rec, t, noise);
+        let (xp, xc) = rec.x.split_at_mut(t * b);
+        let (rp, rc) = rec.r.split_at_mut(t * b);
+        self.advance(be, &xp[(t - 1) * b..], xc, &rp[(t - 1) * b..], rc, noise);
         rec.rates_at(t)
     }
 
@@ -285,8 +318,6 @@ impl<T: Real> Rnn<T> {
     ) -> SeqGrads<T> {
         let (b, h, steps) = (rec.block(), rec.hidden, rec.steps());
         assert_eq!(d_r.len(), steps * b, "∂L/∂r size");
-        let a = T::c(self.alpha);
-        let hh = Operand::new(&self.w_hh.value, h, h);
         // G_t = ∂L/∂(pre-activation input of step t) = α·∂L/∂x_t, for all steps.
         let mut g = Mat {
             rows: steps * rec.batch,
@@ -294,45 +325,18 @@ impl<T: Real> Rnn<T> {
             data: std::mem::take(&mut rec.g),
         };
         g.data.resize(steps * b, T::zero());
-        let mut dx_next = vec![T::zero(); b];
-        let mut dr = vec![T::zero(); b];
-        let mut dx = vec![T::zero(); b];
-        for t in (1..=steps).rev() {
-            dr.copy_from_slice(&d_r[(t - 1) * b..t * b]);
-            if t < steps {
-                be.gemm_acc(
-                    &mut dr,
-                    Operand::new(&g.data[t * b..(t + 1) * b], rec.batch, h),
-                    hh,
-                    T::one(),
-                );
-            }
-            be.activation_backward(self.activation, rec.rates_at(t), &dr, &mut dx);
-            if t < steps && self.alpha != 1.0 {
-                be.axpy(&mut dx, T::one() - a, &dx_next);
-            }
-            let gt = &mut g.data[(t - 1) * b..t * b];
-            gt.copy_from_slice(&dx);
-            if self.alpha != 1.0 {
-                be.scale(gt, a);
-            }
-            std::mem::swap(&mut dx_next, &mut dx);
-        }
-        // ∂L/∂x₀: through r₀ = f(x₀) into step 1, and through the leak.
-        dr.fill(T::zero());
-        if steps > 0 {
-            be.gemm_acc(
-                &mut dr,
-                Operand::new(&g.data[..b], rec.batch, h),
-                hh,
-                T::one(),
-            );
-        }
-        let mut dx0 = vec![T::zero(); b];
-        be.activation_backward(self.activation, rec.rates_at(0), &dr, &mut dx0);
-        if steps > 0 && self.alpha != 1.0 {
-            be.axpy(&mut dx0, T::one() - a, &dx_next);
-        }
+        // The sequential part, by shards of rows as in the forward pass.
+        let split = (rec.batch / 2) * h;
+        let mut gs = shards_mut(&mut g.data, b, split);
+        let ds = shards(d_r, b, split);
+        let rates = shards(&rec.r, b, split);
+        let (g0, g1) = (&mut gs.0, &mut gs.1);
+        let (mut dx0_a, mut dx0_b) = (Vec::new(), Vec::new());
+        be.join(
+            &mut || dx0_a = self.bptt_shard(be, g0, &ds.0, &rates.0),
+            &mut || dx0_b = self.bptt_shard(be, g1, &ds.1, &rates.1),
+        );
+        let dx0 = [dx0_a, dx0_b].concat();
         // Weight gradients: one product each over all steps.
         let rows = steps * rec.batch;
         be.gemm_acc(
@@ -363,6 +367,50 @@ impl<T: Real> Rnn<T> {
         SeqGrads { du, dx0 }
     }
 
+    /// BPTT's sequential loop over one shard of rows: fills `gs[t−1]` = G_t from `ds[t−1]` =
+    /// ∂L/∂r_t and the rates `rs[t]`; returns the shard's ∂L/∂x₀.
+    fn bptt_shard(
+        &self,
+        be: &dyn Backend<T>,
+        gs: &mut [&mut [T]],
+        ds: &[&[T]],
+        rs: &[&[T]],
+    ) -> Vec<T> {
+        let h = self.hidden();
+        let n = rs[0].len();
+        let (rows, steps) = (n / h, gs.len());
+        let a = T::c(self.alpha);
+        let hh = Operand::new(&self.w_hh.value, h, h);
+        let (mut dx_next, mut dr, mut dx) =
+            (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
+        for t in (1..=steps).rev() {
+            dr.copy_from_slice(ds[t - 1]);
+            if t < steps {
+                be.gemm_acc(&mut dr, Operand::new(gs[t], rows, h), hh, T::one());
+            }
+            be.activation_backward(self.activation, rs[t], &dr, &mut dx);
+            if t < steps && self.alpha != 1.0 {
+                be.axpy(&mut dx, T::one() - a, &dx_next);
+            }
+            gs[t - 1].copy_from_slice(&dx);
+            if self.alpha != 1.0 {
+                be.scale(gs[t - 1], a);
+            }
+            std::mem::swap(&mut dx_next, &mut dx);
+        }
+        // ∂L/∂x₀: through r₀ = f(x₀) into step 1, and through the leak.
+        dr.fill(T::zero());
+        if steps > 0 {
+            be.gemm_acc(&mut dr, Operand::new(gs[0], rows, h), hh, T::one());
+        }
+        let mut dx0 = vec![T::zero(); n];
+        be.activation_backward(self.activation, rs[0], &dr, &mut dx0);
+        if steps > 0 && self.alpha != 1.0 {
+            be.axpy(&mut dx0, T::one() - a, &dx_next);
+        }
+        dx0
+    }
+
     pub fn params(&self) -> Vec<&Param<T>> {
         let mut v = vec![&self.w_ih, &self.w_hh];
         v.extend(self.b_ih.params());
@@ -375,4 +423,16 @@ impl<T: Real> Rnn<T> {
         v.extend(self.b_hh.params_mut());
         v
     }
+}
+
+/// Each `block`-long block of `v` cut at `at`: the first and second shard's parts, in order.
+fn shards_mut<T>(v: &mut [T], block: usize, at: usize) -> (Vec<&mut [T]>, Vec<&mut [T]>) {
+    v.chunks_exact_mut(block)
+        .map(|c| c.split_at_mut(at))
+        .unzip()
+}
+
+/// [`shards_mut`] for reading.
+fn shards<T>(v: &[T], block: usize, at: usize) -> (Vec<&[T]>, Vec<&[T]>) {
+    v.chunks_exact(block).map(|c| c.split_at(at)).unzip()
 }
