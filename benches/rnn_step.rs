@@ -81,7 +81,7 @@ fn step_ms(
     let mut d_r = vec![0f32; steps * batch * hidden];
     // One record and one readout input for every step: no sequence after the first allocates.
     let x0 = cell.zero_state(batch);
-    let mut rec = cell.begin(be, x0.clone(), batch, steps);
+    let mut rec = cell.begin(be, &x0, batch, steps);
     let mut h = Mat::zeros(rows, hidden);
     median_ms(
         || {

@@ -429,7 +429,7 @@ fn rnn_step_seq_windows_and_one_step() {
     );
     let be: &dyn Backend<f64> = &Cpu;
     let mut whole = cell.seq(be, cell.zero_state(batch), &u, batch, Some(&noise));
-    let mut rec = cell.begin(be, cell.zero_state(batch), batch, steps);
+    let mut rec = cell.begin(be, &cell.zero_state(batch), batch, steps);
     let b = batch * hidden;
     for t in 0..steps {
         let ut = &u.data[t * batch * inputs..(t + 1) * batch * inputs];

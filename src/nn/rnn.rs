@@ -142,7 +142,7 @@ impl<T: Real> Rnn<T> {
     }
 
     /// An empty record that starts from state `x0` (B × H), with room for `steps` steps.
-    pub fn begin(&self, be: &dyn Backend<T>, x0: Vec<T>, batch: usize, steps: usize) -> Record<T> {
+    pub fn begin(&self, be: &dyn Backend<T>, x0: &[T], batch: usize, steps: usize) -> Record<T> {
         let mut rec = Record {
             batch,
             inputs: self.inputs(),
@@ -152,7 +152,7 @@ impl<T: Real> Rnn<T> {
             r: Vec::with_capacity((steps + 1) * batch * self.hidden()),
             g: Vec::new(),
         };
-        self.restart(be, &mut rec, &x0, batch);
+        self.restart(be, &mut rec, x0, batch);
         rec
     }
 
@@ -235,8 +235,7 @@ impl<T: Real> Rnn<T> {
         batch: usize,
         noise: Option<&[T]>,
     ) -> Record<T> {
-        let mut rec = self.begin(be, x0, batch, u.rows / batch.max(1));
-        let x0 = rec.x.clone();
+        let mut rec = self.begin(be, &x0, batch, u.rows / batch.max(1));
         self.seq_into(be, &mut rec, &x0, u, batch, noise);
         rec
     }

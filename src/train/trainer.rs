@@ -160,8 +160,6 @@ pub struct EndState {
     pub last: Option<Evaluation>,
     /// Ended by a stop signal before `end`.
     pub stopped: bool,
-    /// Ended by a non-finite loss (only when the hooks allow it to end quietly).
-    pub diverged: bool,
 }
 
 pub struct Trainer<'a, L: Learner> {
@@ -189,21 +187,6 @@ macro_rules! view {
 }
 
 impl<L: Learner> Trainer<'_, L> {
-    fn end(
-        &self,
-        updates: usize,
-        last: Option<Evaluation>,
-        stopped: bool,
-        diverged: bool,
-    ) -> EndState {
-        EndState {
-            updates,
-            last,
-            stopped,
-            diverged,
-        }
-    }
-
     /// Runs updates `start..end` of a run of `total` updates.
     pub fn train(&mut self, start: usize, end: usize, total: usize) -> Result<EndState> {
         let sch = self.schedule;
@@ -228,7 +211,11 @@ impl<L: Learner> Trainer<'_, L> {
             if !u.loss.is_finite() {
                 self.hooks.diverged(view!(self), t, u.loss)?;
                 progress.finish();
-                return Ok(self.end(t, last, false, true));
+                return Ok(EndState {
+                    updates: t,
+                    last,
+                    stopped: false,
+                });
             }
             self.totals.period_loss += u.loss * u.rows;
             self.totals.period_rows += u.rows;
@@ -251,7 +238,11 @@ impl<L: Learner> Trainer<'_, L> {
                 if !e.loss.is_finite() {
                     self.hooks.diverged(view!(self), done, e.loss)?;
                     progress.finish();
-                    return Ok(self.end(done, Some(e), false, true));
+                    return Ok(EndState {
+                        updates: done,
+                        last: Some(e),
+                        stopped: false,
+                    });
                 }
                 let train_loss = self.totals.period_loss / self.totals.period_rows;
                 self.totals.period_loss = 0.0;
@@ -264,7 +255,11 @@ impl<L: Learner> Trainer<'_, L> {
             }
             if stop {
                 progress.finish();
-                return Ok(self.end(done, last, true, false));
+                return Ok(EndState {
+                    updates: done,
+                    last,
+                    stopped: true,
+                });
             }
         }
         progress.finish();
@@ -272,6 +267,10 @@ impl<L: Learner> Trainer<'_, L> {
         if end > start && end < total && !sch.evaluates_after(end, total) {
             self.hooks.keep_position(view!(self), end)?;
         }
-        Ok(self.end(end.max(start), last, false, false))
+        Ok(EndState {
+            updates: end.max(start),
+            last,
+            stopped: false,
+        })
     }
 }
