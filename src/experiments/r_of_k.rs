@@ -232,7 +232,7 @@ impl Learner for Lanes<'_> {
         let logits = &mut self.logits[..b * LANES];
         self.xb.gather(&self.data.train.x, &batch);
         bits::forward(&self.xb, &self.w, logits);
-        let mut loss = vec![0f64; lanes];
+        let mut loss = [0f64; LANES];
         for (s, &row) in batch.iter().enumerate() {
             let y = self.data.train.y[row] as f32;
             for (z, l) in logits[s * LANES..s * LANES + lanes]
@@ -257,16 +257,15 @@ impl Learner for Lanes<'_> {
             opt.step(&Cpu, &mut [p], &mut self.grads);
         }
         self.interleave();
-        let finite: Vec<f64> = loss
+        let (sum, n) = loss[..lanes]
             .iter()
             .filter(|l| l.is_finite())
-            .map(|l| l / b as f64)
-            .collect();
+            .fold((0.0, 0usize), |(s, n), l| (s + l / b as f64, n + 1));
         Update {
-            loss: if finite.is_empty() {
+            loss: if n == 0 {
                 f64::INFINITY
             } else {
-                finite.iter().sum::<f64>() / finite.len() as f64
+                sum / n as f64
             },
             rows: b as f64,
             info: None,

@@ -458,18 +458,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
     let end_state = t.train(start, end, total)?;
     let totals = t.totals.clone();
     let stopped = end_state.stopped;
-    let metric = |e: &learner::Evaluation, name: &str| {
-        e.metrics
-            .iter()
-            .find(|(m, _)| *m == name)
-            .map_or(f64::NAN, |m| m.1)
-    };
-    let (test_loss, test_acc) = match &end_state.last {
-        Some(e) if start < total => (e.loss, metric(e, "test_acc")),
-        Some(_) | None if start == total => {
-            learner::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
-        }
-        _ => (f64::NAN, f64::NAN),
+    // A run resumed at its end trains nothing: evaluate it here.
+    let (test_loss, test_acc) = if start == total {
+        learner::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
+    } else {
+        end_state.last.as_ref().map_or((f64::NAN, f64::NAN), |e| {
+            let acc = e.metrics.iter().find(|(m, _)| *m == "test_acc");
+            (e.loss, acc.map_or(f64::NAN, |m| m.1))
+        })
     };
     let partial = Outcome {
         run_dir: run_dir.to_path_buf(),
