@@ -5,28 +5,11 @@ Written as a careful PyTorch user would: `zero_grad(set_to_none=True)`, updates 
 `torch.no_grad()`, and an EG update `w ← w·exp(−η·sign(w)·g)` that allocates nothing (one
 preallocated buffer per parameter, in-place ops only), with warm-up before timing.
 """
-import os
-import time
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+from torch_common import median_ms, reps
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-torch.set_num_threads(2)
-REPS = int(os.environ.get("GEOPLAST_BENCH_REPS", "50"))
-
-
-def median_ms(f, reps):
-    for _ in range(10):
-        f()
-    t = []
-    for _ in range(reps):
-        s = time.perf_counter()
-        f()
-        t.append((time.perf_counter() - s) * 1e3)
-    return sorted(t)[len(t) // 2]
+REPS = reps(50)
 
 
 class EG:

@@ -5,26 +5,10 @@ rnn_step` (torch.nn.RNN + Linear, cross-entropy, global clipping at 2.0, SGD-EG 
 Written as a careful user would: `zero_grad(set_to_none=True)`, `clip_grad_norm_` with its
 foreach kernels, and an EG update that allocates nothing (preallocated buffers, in-place ops).
 """
-import os
-import time
-
-for v in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(v, "2")
+from torch_common import median_ms, reps
 import torch  # noqa: E402
 
-torch.set_num_threads(2)
-REPS = int(os.environ.get("GEOPLAST_BENCH_REPS", "20"))
-
-
-def median_ms(f, reps):
-    for _ in range(3):
-        f()
-    t = []
-    for _ in range(reps):
-        s = time.perf_counter()
-        f()
-        t.append((time.perf_counter() - s) * 1e3)
-    return sorted(t)[len(t) // 2]
+REPS = reps(20)
 
 
 class EGMomentum:
@@ -64,7 +48,7 @@ def step_ms(inputs, hidden, batch, steps, classes, nonlinearity, every_step, rep
         torch.nn.utils.clip_grad_norm_(params, 2.0)
         opt.step()
 
-    return median_ms(step, reps)
+    return median_ms(step, reps, warmup=3)
 
 
 print(f"rnn_b_h256_b64_t350_step_ms: {step_ms(115, 256, 64, 350, 17, 'relu', True, max(3, -(-REPS // 4))):.3f}")
