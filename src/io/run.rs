@@ -121,11 +121,9 @@ impl RunDir {
 
     /// Appends one JSON object to `metrics.jsonl`, and its numbers (all but `step` and
     /// `epoch`) as TensorBoard scalars at its `step`, tagged with their keys.
-    pub fn log(&mut self, record: &impl Serialize) -> Result<()> {
-        let line = serde_json::to_string(record).expect("metrics records serialise");
-        writeln!(self.metrics, "{line}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))?;
-        let value: serde_json::Value = serde_json::from_str(&line).expect("just written");
-        let (Some(fields), Some(step)) = (value.as_object(), value["step"].as_u64()) else {
+    pub fn log(&mut self, record: &serde_json::Value) -> Result<()> {
+        writeln!(self.metrics, "{record}").map_err(|e| Error::io(self.file("metrics.jsonl"), e))?;
+        let (Some(fields), Some(step)) = (record.as_object(), record["step"].as_u64()) else {
             return Ok(());
         };
         if self.events.is_none() {
