@@ -490,7 +490,7 @@ fn rnn_step_seq_windows_and_one_step() {
     let u1 = Mat::from_vec(batch, inputs, u.data[..batch * inputs].to_vec());
     let r = one.seq(be, one.zero_state(batch), &u1, batch, None).rates();
     let mut lin = Linear::<f64>::new("l", inputs, hidden, init, BiasKind::None, &mut rng());
-    lin.weight.value = cell.w_ih.value.clone();
+    lin.weight.value = cell.w_ih.free().unwrap().value.clone();
     let (mut y, _) = lin.forward(be, &u1);
     cell.b_ih.add_to(be, &mut y);
     cell.b_hh.add_to(be, &mut y);
@@ -546,4 +546,143 @@ fn rnn_results_do_not_depend_on_the_thread_count() {
         })
     };
     assert_eq!(run(1), run(3));
+}
+
+/// Every recurrent parametrisation (free, column-EI `W⁺·D`, `|W|·D`, recurrent DANN) inside a
+/// network with a readout at the last step and at every step: ∂L/∂θ of every parameter and
+/// ∂L/∂x₀ against central differences through time (T = 5, fixed noise, leaky and not), on
+/// both backends.
+#[test]
+fn recurrent_cells_and_readouts_through_time() {
+    use geoplast::nn::recurrent::Readout;
+    let (steps, batch, inputs, hidden, outputs) = (5, 2, 3, 6, 3);
+    let u = rand_mat(steps * batch, inputs, 0.0, 1.0, 51);
+    let noise = rand_mat(steps * batch, hidden, -0.1, 0.1, 52).data;
+    let x0 = rand_mat(batch, hidden, 0.1, 0.6, 53).data;
+    let be0: &dyn Backend<f64> = &Cpu;
+    let mut reparam = ei_cells::colei(
+        be0,
+        inputs,
+        hidden,
+        2,
+        0.5,
+        false,
+        true,
+        Some(1.5),
+        Activation::Tanh,
+        0.5,
+        &mut rng(),
+    );
+    // Some negative raw weights, so that |W| and its sign both matter.
+    for p in reparam.params_mut() {
+        for (i, v) in p.value.iter_mut().enumerate() {
+            if i % 3 == 1 {
+                *v = -*v;
+            }
+        }
+    }
+    let cells = [
+        (
+            "dense",
+            Rnn::new(
+                "rnn",
+                inputs,
+                hidden,
+                Init::Normal {
+                    gain: 1.2,
+                    fan: Fan::Out,
+                },
+                BiasKind::Uniform,
+                Activation::Tanh,
+                1.0,
+                &mut rng(),
+            ),
+        ),
+        (
+            "colei",
+            ei_cells::colei(
+                be0,
+                inputs,
+                hidden,
+                2,
+                0.5,
+                true,
+                false,
+                Some(1.5),
+                Activation::Tanh,
+                0.4,
+                &mut rng(),
+            ),
+        ),
+        ("colei |W|·D", reparam),
+        (
+            "dann",
+            ei_cells::dann(
+                inputs,
+                hidden,
+                2,
+                BiasKind::Split,
+                Activation::Relu,
+                0.5,
+                &mut rng(),
+            ),
+        ),
+    ];
+    for (what, cell) in cells {
+        let readout = Linear::new(
+            "readout",
+            hidden,
+            outputs,
+            Init::default(),
+            BiasKind::Uniform,
+            &mut rng(),
+        );
+        let net = RecurrentNet { cell, readout };
+        let net = if what.starts_with("colei") {
+            net.read_excitatory_only(2)
+        } else {
+            net
+        };
+        for mode in [Readout::Last, Readout::Every] {
+            for be in BACKENDS {
+                let name = format!("{what} {mode:?} on {be:?}");
+                let rows = if mode == Readout::Last {
+                    batch
+                } else {
+                    steps * batch
+                };
+                let r = rand_mat(rows, outputs, -1.0, 1.0, 54);
+                let loss = |n: &RecurrentNet<f64>, x0: &[f64]| -> f64 {
+                    let mut rec = n.cell.begin(be, x0, batch, steps);
+                    let y = n.forward(be, &mut rec, x0, &u, batch, Some(&noise), mode);
+                    y.data.iter().zip(&r.data).map(|(a, b)| a * b).sum()
+                };
+                let mut rec = net.cell.begin(be, &x0, batch, steps);
+                net.forward(be, &mut rec, &x0, &u, batch, Some(&noise), mode);
+                let mut grads = Grads::for_params(&net.params());
+                let dx0 = net.backward(be, &mut rec, &r, mode, &mut grads);
+                let h = 1e-6;
+                for (pi, p) in net.params().iter().enumerate() {
+                    for i in 0..p.len() {
+                        let (mut a, mut b) = (net.clone(), net.clone());
+                        a.params_mut()[pi].value[i] += h;
+                        b.params_mut()[pi].value[i] -= h;
+                        let fd = (loss(&a, &x0) - loss(&b, &x0)) / (2.0 * h);
+                        assert_close(
+                            &format!("{name} {}[{i}]", p.name),
+                            grads.get(&p.name)[i],
+                            fd,
+                        );
+                    }
+                }
+                for i in 0..x0.len() {
+                    let (mut a, mut b) = (x0.clone(), x0.clone());
+                    a[i] += h;
+                    b[i] -= h;
+                    let fd = (loss(&net, &a) - loss(&net, &b)) / (2.0 * h);
+                    assert_close(&format!("{name} dx0[{i}]"), dx0[i], fd);
+                }
+            }
+        }
+    }
 }

@@ -241,8 +241,7 @@ fn header_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 struct NpyLayout {
     /// Offset of the first data byte.
     start: usize,
-    rows: usize,
-    cols: usize,
+    shape: Vec<usize>,
     fortran: bool,
     big_endian: bool,
     /// dtype kind (`f`, `i`, `u`) and width in bytes.
@@ -281,7 +280,10 @@ fn npy_layout(b: &[u8]) -> std::result::Result<NpyLayout, String> {
     }
     let width: usize = descr[2..].parse().map_err(|_| unsupported())?;
     let kind = d[1];
-    let ok = matches!((kind, width), (b'f', 4 | 8) | (b'i' | b'u', 1 | 2 | 4 | 8));
+    let ok = matches!(
+        (kind, width),
+        (b'f', 4 | 8) | (b'i' | b'u', 1 | 2 | 4 | 8) | (b'b', 1)
+    );
     if !ok {
         return Err(unsupported());
     }
@@ -296,21 +298,15 @@ fn npy_layout(b: &[u8]) -> std::result::Result<NpyLayout, String> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().map_err(|_| format!("bad shape ({shape_txt})")))
         .collect::<std::result::Result<_, _>>()?;
-    let (rows, cols) = match shape[..] {
-        [n] => (n, 1),
-        [n, m] => (n, m),
-        _ => return Err(format!("expected a 1-D or 2-D array, got shape {shape:?}")),
-    };
-    let bytes = rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(width))
+    let bytes = shape
+        .iter()
+        .try_fold(width, |n, &d| n.checked_mul(d))
         .ok_or_else(|| {
             format!("the shape {shape:?} needs more bytes than this machine can address")
         })?;
     Ok(NpyLayout {
         start: start + hlen,
-        rows,
-        cols,
+        shape,
         fortran,
         big_endian: d[0] == b'>',
         kind,
@@ -322,18 +318,18 @@ fn npy_layout(b: &[u8]) -> std::result::Result<NpyLayout, String> {
 /// A `.npy` array (format versions 1–3) of floats or integers, 1-D or 2-D.
 pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
     let l = npy_layout(b).map_err(|m| Error::data(path, m))?;
-    let body = &b[l.start.min(b.len())..];
-    if body.len() < l.bytes {
-        return Err(Error::data(
-            path,
-            format!(
-                "truncated: the header announces {} values, the file holds {}",
-                l.rows * l.cols,
-                body.len() / l.width
-            ),
-        ));
-    }
-    let (rows, cols, fortran, big) = (l.rows, l.cols, l.fortran, l.big_endian);
+    let (rows, cols) = match l.shape[..] {
+        [n] => (n, 1),
+        [n, m] => (n, m),
+        _ => {
+            return Err(Error::data(
+                path,
+                format!("expected a 1-D or 2-D array, got shape {:?}", l.shape),
+            ));
+        }
+    };
+    let body = npy_body(b, &l, path)?;
+    let (fortran, big) = (l.fortran, l.big_endian);
     // Each column decoded straight from the file bytes, once per dtype (a closure per value,
     // allocating, was the slow part of 10⁷ pairs). Element (i, j) is at i·cols + j in C order,
     // j·rows + i in Fortran order.
@@ -371,10 +367,98 @@ pub fn parse_npy(b: &[u8], path: &Path) -> Result<Table> {
         (b'u', 8) => decode::<8>(body, shape, big, |b| u64::from_le_bytes(b) as f64),
         (b'u', 4) => decode::<4>(body, shape, big, |b| u32::from_le_bytes(b) as f64),
         (b'u', 2) => decode::<2>(body, shape, big, |b| u16::from_le_bytes(b) as f64),
-        (b'u', 1) => decode::<1>(body, shape, big, |b| b[0] as f64),
+        (b'u' | b'b', 1) => decode::<1>(body, shape, big, |b| b[0] as f64),
         _ => unreachable!("npy_layout accepts only the dtypes decoded here"),
     };
     Ok(Table { rows, columns })
+}
+
+/// The data bytes of a `.npy` file whose header is `l`, refused when shorter than announced.
+fn npy_body<'a>(b: &'a [u8], l: &NpyLayout, path: &Path) -> Result<&'a [u8]> {
+    let body = &b[l.start.min(b.len())..];
+    if body.len() < l.bytes {
+        let values: usize = l.shape.iter().product();
+        return Err(Error::data(
+            path,
+            format!(
+                "truncated: the header announces {values} values, the file holds {}",
+                body.len() / l.width
+            ),
+        ));
+    }
+    Ok(&body[..l.bytes])
+}
+
+/// An array of any rank, as read from a `.npy` file: its shape, whether it holds floats, and
+/// its values (C order) as f64.
+#[derive(Clone, Debug)]
+pub struct NdArray {
+    pub shape: Vec<usize>,
+    pub float: bool,
+    pub data: Vec<f64>,
+}
+
+/// A `.npy` file of any rank in C order (float, int, uint or bool).
+pub fn parse_nd(b: &[u8], name: &str, path: &Path) -> Result<NdArray> {
+    let l = npy_layout(b).map_err(|m| Error::data(path, format!("{name}: {m}")))?;
+    if l.fortran && l.shape.len() > 1 {
+        return Err(Error::data(
+            path,
+            format!(
+                "{name} is stored in Fortran order: save it with np.ascontiguousarray(...) first"
+            ),
+        ));
+    }
+    let body = npy_body(b, &l, path)?;
+    fn go<const W: usize>(body: &[u8], big: bool, f: fn([u8; W]) -> f64) -> Vec<f64> {
+        body.chunks_exact(W)
+            .map(|c| {
+                let mut b: [u8; W] = c.try_into().expect("W bytes");
+                if big {
+                    b.reverse();
+                }
+                f(b)
+            })
+            .collect()
+    }
+    let big = l.big_endian;
+    let data = match (l.kind, l.width) {
+        (b'f', 8) => go::<8>(body, big, f64::from_le_bytes),
+        (b'f', 4) => go::<4>(body, big, |b| f32::from_le_bytes(b) as f64),
+        (b'i', 8) => go::<8>(body, big, |b| i64::from_le_bytes(b) as f64),
+        (b'i', 4) => go::<4>(body, big, |b| i32::from_le_bytes(b) as f64),
+        (b'i', 2) => go::<2>(body, big, |b| i16::from_le_bytes(b) as f64),
+        (b'i', 1) => go::<1>(body, big, |b| b[0] as i8 as f64),
+        (b'u', 8) => go::<8>(body, big, |b| u64::from_le_bytes(b) as f64),
+        (b'u', 4) => go::<4>(body, big, |b| u32::from_le_bytes(b) as f64),
+        (b'u', 2) => go::<2>(body, big, |b| u16::from_le_bytes(b) as f64),
+        (b'u' | b'b', 1) => go::<1>(body, big, |b| b[0] as f64),
+        _ => unreachable!("npy_layout accepts only the dtypes decoded here"),
+    };
+    Ok(NdArray {
+        shape: l.shape,
+        float: l.kind == b'f',
+        data,
+    })
+}
+
+/// Every array of an `.npz` archive by name (without `.npy`), any rank.
+pub fn read_npz_all(path: &Path) -> Result<std::collections::BTreeMap<String, NdArray>> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut z = zip::ZipArchive::new(std::io::BufReader::new(f))
+        .map_err(|e| Error::data(path, format!("not a readable .npz archive: {e}")))?;
+    let names: Vec<String> = z
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .filter(|n| n.ends_with(".npy"))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for n in names {
+        let b = read_member(&mut z, &n, path)?;
+        let name = n.trim_end_matches(".npy").to_string();
+        out.insert(name.clone(), parse_nd(&b, &name, path)?);
+    }
+    Ok(out)
 }
 
 fn read_npz(path: &Path, member: Option<&str>) -> Result<Table> {
@@ -402,15 +486,28 @@ pub fn parse_npz(
             .cloned()
             .ok_or_else(|| Error::data(path, "the archive holds no arrays"))?,
     };
-    let mut entry = z.by_name(&want).map_err(|_| {
-        Error::data(
+    if !names.contains(&want) {
+        return Err(Error::data(
             path,
             format!(
                 "no array {want:?} in the archive (it has {})",
                 names.join(", ")
             ),
-        )
-    })?;
+        ));
+    }
+    let b = read_member(&mut z, &want, path)?;
+    parse_npy(&b, path)
+}
+
+/// The bytes of the `.npy` member `want` of an archive.
+fn read_member<R: Read + std::io::Seek>(
+    z: &mut zip::ZipArchive<R>,
+    want: &str,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let mut entry = z
+        .by_name(want)
+        .map_err(|e| Error::data(path, format!("archive member {want}: {e}")))?;
     // Read the member's header first, then exactly the data it announces: decompression never
     // runs past what the header says the array needs (an archive bomb costs nothing more).
     let corrupt =
@@ -431,7 +528,7 @@ pub fn parse_npz(
         .take((layout.start + layout.bytes).saturating_sub(b.len()) as u64)
         .read_to_end(&mut b)
         .map_err(corrupt)?;
-    parse_npy(&b, path)
+    Ok(b)
 }
 
 /// Tensor-name patterns (`--include`/`--exclude`): shell globs (`*`, `?`, `[ab]`, `{a,b}`).

@@ -73,6 +73,10 @@ pub trait Backend<T: Real>: Sync + std::fmt::Debug {
     fn exp(&self, x: &[T], y: &mut [T]);
     /// Zeroes `v` where `keep` is false (pruned synapses).
     fn zero_pruned(&self, v: &mut [T], keep: &[bool]);
+    /// `y = |x|` (the reparametrisation `|W|·D` of a Dale's-law matrix).
+    fn abs(&self, x: &[T], y: &mut [T]);
+    /// `d *= sign(w)`, 0 where `w` is 0 (∂|w|/∂w, as PyTorch takes it).
+    fn mul_sign(&self, d: &mut [T], w: &[T]);
 
     /// DANN's divisive inhibition `z = g ⊙ ẑ / γ`.
     fn divide(&self, z: &mut [T], zhat: &[T], gamma: &[T], gain: &[T]);

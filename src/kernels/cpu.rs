@@ -172,6 +172,14 @@ impl<T: Real> Backend<T> for Cpu {
             }
         })
     }
+    fn abs(&self, x: &[T], y: &mut [T]) {
+        dispatch!(map(x, y, |v| v.abs()))
+    }
+    fn mul_sign(&self, d: &mut [T], w: &[T]) {
+        dispatch!(for (d, &w) in d.iter_mut().zip(w) {
+            *d *= w.sign();
+        })
+    }
 
     fn divide(&self, z: &mut [T], zhat: &[T], gamma: &[T], gain: &[T]) {
         let ne = gain.len();

@@ -150,6 +150,16 @@ impl<T: Real> Backend<T> for Reference {
             }
         }
     }
+    fn abs(&self, x: &[T], y: &mut [T]) {
+        for i in 0..x.len() {
+            y[i] = T::c(x[i].f64().abs());
+        }
+    }
+    fn mul_sign(&self, d: &mut [T], w: &[T]) {
+        for i in 0..d.len() {
+            d[i] = T::c(d[i].f64() * Real::sign(w[i].f64()));
+        }
+    }
 
     fn divide(&self, z: &mut [T], zhat: &[T], gamma: &[T], gain: &[T]) {
         for i in 0..z.len() {

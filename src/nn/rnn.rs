@@ -18,9 +18,13 @@
 //! over whatever was recorded, with ∂L/∂W_hh and ∂L/∂W_ih each one product over all steps. A
 //! truncated window starts from the last state of the previous one ([`Record::state`]), which
 //! carries no gradient.
+//!
+//! The dynamics do not depend on how the matrices are parametrised: each is a [`Synapses`]
+//! (free, column-EI, `|W|·D` or DANN), whose effective matrix is formed once per sequence.
 
 use super::bias::{Bias, BiasKind};
 use super::init::Init;
+use super::synapses::Synapses;
 use super::{Activation, Grads, Mat, Param, SignSpec};
 use crate::kernels::gemm::Operand;
 use crate::kernels::{Backend, Real};
@@ -29,9 +33,9 @@ use rand::Rng;
 #[derive(Clone, Debug)]
 pub struct Rnn<T> {
     /// H × in.
-    pub w_ih: Param<T>,
+    pub w_ih: Synapses<T>,
     /// H × H.
-    pub w_hh: Param<T>,
+    pub w_hh: Synapses<T>,
     pub b_ih: Bias<T>,
     pub b_hh: Bias<T>,
     pub activation: Activation,
@@ -51,6 +55,11 @@ pub struct Record<T> {
     r: Vec<T>,
     /// BPTT's ∂L/∂(pre-activation) of every step, kept to be reused by the next sequence.
     g: Vec<T>,
+    /// The effective input and recurrent matrices of a parametrised cell (empty for free
+    /// ones), formed when the record starts, and the scratch of their gradients.
+    w_in: Vec<T>,
+    w_rec: Vec<T>,
+    dw: Vec<T>,
 }
 
 impl<T: Real> Record<T> {
@@ -120,8 +129,8 @@ impl<T: Real> Rnn<T> {
             Bias::new(bias, name, hidden, scale, rng).renamed(&format!("{name}.{n}"))
         };
         Self {
-            w_ih,
-            w_hh,
+            w_ih: Synapses::Free(w_ih),
+            w_hh: Synapses::Free(w_hh),
             b_ih: b("bias_ih_l0", rng),
             b_hh: b("bias_hh_l0", rng),
             activation,
@@ -130,10 +139,10 @@ impl<T: Real> Rnn<T> {
     }
 
     pub fn hidden(&self) -> usize {
-        self.w_hh.shape[0]
+        self.w_hh.shape().0
     }
     pub fn inputs(&self) -> usize {
-        self.w_ih.shape[1]
+        self.w_ih.shape().1
     }
 
     /// The zero initial state of `batch` streams.
@@ -151,15 +160,21 @@ impl<T: Real> Rnn<T> {
             x: Vec::with_capacity((steps + 1) * batch * self.hidden()),
             r: Vec::with_capacity((steps + 1) * batch * self.hidden()),
             g: Vec::new(),
+            w_in: Vec::new(),
+            w_rec: Vec::new(),
+            dw: Vec::new(),
         };
         self.restart(be, &mut rec, x0, batch);
         rec
     }
 
-    /// Empties `rec` (keeping its buffers) and starts it from state `x0`.
+    /// Empties `rec` (keeping its buffers), forms the effective matrices of the current
+    /// weights and starts it from state `x0`.
     fn restart(&self, be: &dyn Backend<T>, rec: &mut Record<T>, x0: &[T], batch: usize) {
         let h = self.hidden();
         assert_eq!(x0.len(), batch * h, "initial state size");
+        self.w_ih.form(be, &mut rec.w_in);
+        self.w_hh.form(be, &mut rec.w_rec);
         (rec.batch, rec.inputs, rec.hidden) = (batch, self.inputs(), h);
         rec.u.clear();
         rec.x.clear();
@@ -171,9 +186,11 @@ impl<T: Real> Rnn<T> {
 
     /// The recurrence of one step on a block of rows whose state `x_t` already holds the input
     /// projection with biases: adds `r_{t−1}·W_hhᵀ`, leaks, adds the noise, writes `r_t`.
+    #[allow(clippy::too_many_arguments)]
     fn advance(
         &self,
         be: &dyn Backend<T>,
+        w_rec: &[T],
         x_prev: &[T],
         x_t: &mut [T],
         r_prev: &[T],
@@ -184,7 +201,7 @@ impl<T: Real> Rnn<T> {
         be.gemm_acc(
             x_t,
             Operand::new(r_prev, r_prev.len() / h, h),
-            Operand::new(&self.w_hh.value, h, h).t(),
+            Operand::new(self.w_hh.matrix(w_rec), h, h).t(),
             T::one(),
         );
         if self.alpha != 1.0 {
@@ -201,6 +218,7 @@ impl<T: Real> Rnn<T> {
     fn run_shard(
         &self,
         be: &dyn Backend<T>,
+        w_rec: &[T],
         xs: &mut [&mut [T]],
         rs: &mut [&mut [T]],
         noise: Option<&[&[T]]>,
@@ -209,16 +227,16 @@ impl<T: Real> Rnn<T> {
             let (xp, xc) = xs.split_at_mut(t);
             let (rp, rc) = rs.split_at_mut(t);
             let n = noise.map(|n| n[t - 1]);
-            self.advance(be, xp[t - 1], xc[0], rp[t - 1], rc[0], n);
+            self.advance(be, w_rec, xp[t - 1], xc[0], rp[t - 1], rc[0], n);
         }
     }
 
     /// The input projection with both biases of `rows` rows of `u`, written into `out`.
-    fn project(&self, be: &dyn Backend<T>, u: &[T], rows: usize, out: &mut [T]) {
+    fn project(&self, be: &dyn Backend<T>, w_in: &[T], u: &[T], rows: usize, out: &mut [T]) {
         be.gemm(
             out,
             Operand::new(u, rows, self.inputs()),
-            Operand::new(&self.w_ih.value, self.hidden(), self.inputs()).t(),
+            Operand::new(self.w_ih.matrix(w_in), self.hidden(), self.inputs()).t(),
             T::zero(),
         );
         self.b_ih.add_to_rows(be, out);
@@ -254,7 +272,7 @@ impl<T: Real> Rnn<T> {
         assert!(
             batch > 0 && u.rows.is_multiple_of(batch) && u.cols == self.inputs(),
             "{}: input of {}×{} rows for batch {batch}",
-            self.w_ih.name,
+            self.w_ih.params()[0].name,
             u.rows,
             u.cols
         );
@@ -266,7 +284,7 @@ impl<T: Real> Rnn<T> {
         rec.r.resize((steps + 1) * b, T::zero());
         // All input projections in one product, straight into the state blocks.
         let (_, states) = rec.x.split_at_mut(b);
-        self.project(be, &u.data, u.rows, states);
+        self.project(be, &rec.w_in, &u.data, u.rows, states);
         // Rows are independent in the recurrence: the batch runs as two shards, one per thread,
         // for the whole sequence (one fork per sequence, not one per step). The split is fixed,
         // so the numbers do not depend on the thread count.
@@ -278,9 +296,10 @@ impl<T: Real> Rnn<T> {
         let ns = noise.map(|n| shards(n, b, split));
         let (x0s, x1s) = (&mut xs.0, &mut xs.1);
         let (r0s, r1s) = (&mut rs.0, &mut rs.1);
+        let w = &rec.w_rec;
         be.join(
-            &mut || self.run_shard(be, x0s, r0s, ns.as_ref().map(|n| &n.0[..])),
-            &mut || self.run_shard(be, x1s, r1s, ns.as_ref().map(|n| &n.1[..])),
+            &mut || self.run_shard(be, w, x0s, r0s, ns.as_ref().map(|n| &n.0[..])),
+            &mut || self.run_shard(be, w, x1s, r1s, ns.as_ref().map(|n| &n.1[..])),
         );
     }
 
@@ -297,11 +316,12 @@ impl<T: Real> Rnn<T> {
         rec.u.extend_from_slice(u_t);
         rec.x.resize((t + 1) * b, T::zero());
         let (_, state) = rec.x.split_at_mut(t * b);
-        self.project(be, u_t, rec.batch, state);
+        self.project(be, &rec.w_in, u_t, rec.batch, state);
         rec.r.resize((t + 1) * b, T::zero());
         let (xp, xc) = rec.x.split_at_mut(t * b);
         let (rp, rc) = rec.r.split_at_mut(t * b);
-        self.advance(be, &xp[(t - 1) * b..], xc, &rp[(t - 1) * b..], rc, noise);
+        let w = &rec.w_rec;
+        self.advance(be, w, &xp[(t - 1) * b..], xc, &rp[(t - 1) * b..], rc, noise);
         rec.rates_at(t)
     }
 
@@ -331,25 +351,18 @@ impl<T: Real> Rnn<T> {
         let rates = shards(&rec.r, b, split);
         let (g0, g1) = (&mut gs.0, &mut gs.1);
         let (mut dx0_a, mut dx0_b) = (Vec::new(), Vec::new());
+        let w_rec = self.w_hh.matrix(&rec.w_rec);
         be.join(
-            &mut || dx0_a = self.bptt_shard(be, g0, &ds.0, &rates.0),
-            &mut || dx0_b = self.bptt_shard(be, g1, &ds.1, &rates.1),
+            &mut || dx0_a = self.bptt_shard(be, w_rec, g0, &ds.0, &rates.0),
+            &mut || dx0_b = self.bptt_shard(be, w_rec, g1, &ds.1, &rates.1),
         );
         let dx0 = [dx0_a, dx0_b].concat();
         // Weight gradients: one product each over all steps.
         let rows = steps * rec.batch;
-        be.gemm_acc(
-            grads.of(&self.w_hh),
-            g.op().t(),
-            Operand::new(&rec.r[..steps * b], rows, h),
-            T::one(),
-        );
-        be.gemm_acc(
-            grads.of(&self.w_ih),
-            g.op().t(),
-            Operand::new(&rec.u, rows, rec.inputs),
-            T::one(),
-        );
+        let r_prev = Operand::new(&rec.r[..steps * b], rows, h);
+        weight_grad(be, &self.w_hh, g.op().t(), r_prev, &mut rec.dw, grads);
+        let u = Operand::new(&rec.u, rows, rec.inputs);
+        weight_grad(be, &self.w_ih, g.op().t(), u, &mut rec.dw, grads);
         self.b_ih.backward(be, &g, grads);
         self.b_hh.backward(be, &g, grads);
         let du = need_du.then(|| {
@@ -357,7 +370,7 @@ impl<T: Real> Rnn<T> {
             be.gemm(
                 &mut du.data,
                 g.op(),
-                Operand::new(&self.w_ih.value, h, rec.inputs),
+                Operand::new(self.w_ih.matrix(&rec.w_in), h, rec.inputs),
                 T::zero(),
             );
             du
@@ -371,6 +384,7 @@ impl<T: Real> Rnn<T> {
     fn bptt_shard(
         &self,
         be: &dyn Backend<T>,
+        w_rec: &[T],
         gs: &mut [&mut [T]],
         ds: &[&[T]],
         rs: &[&[T]],
@@ -379,7 +393,7 @@ impl<T: Real> Rnn<T> {
         let n = rs[0].len();
         let (rows, steps) = (n / h, gs.len());
         let a = T::c(self.alpha);
-        let hh = Operand::new(&self.w_hh.value, h, h);
+        let hh = Operand::new(w_rec, h, h);
         let (mut dx_next, mut dr, mut dx) =
             (vec![T::zero(); n], vec![T::zero(); n], vec![T::zero(); n]);
         for t in (1..=steps).rev() {
@@ -411,16 +425,39 @@ impl<T: Real> Rnn<T> {
     }
 
     pub fn params(&self) -> Vec<&Param<T>> {
-        let mut v = vec![&self.w_ih, &self.w_hh];
+        let mut v = self.w_ih.params();
+        v.extend(self.w_hh.params());
         v.extend(self.b_ih.params());
         v.extend(self.b_hh.params());
         v
     }
     pub fn params_mut(&mut self) -> Vec<&mut Param<T>> {
-        let mut v = vec![&mut self.w_ih, &mut self.w_hh];
+        let mut v = self.w_ih.params_mut();
+        v.extend(self.w_hh.params_mut());
         v.extend(self.b_ih.params_mut());
         v.extend(self.b_hh.params_mut());
         v
+    }
+}
+
+/// Adds ∂L/∂W = `a·b` of the effective matrix of `w` into its parameters' gradients: straight
+/// into a free matrix's gradient, else through `scratch` and [`Synapses::backward`].
+fn weight_grad<T: Real>(
+    be: &dyn Backend<T>,
+    w: &Synapses<T>,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    scratch: &mut Vec<T>,
+    grads: &mut Grads<T>,
+) {
+    match w.free() {
+        Some(p) => be.gemm_acc(grads.of(p), a, b, T::one()),
+        None => {
+            let (rows, cols) = w.shape();
+            scratch.resize(rows * cols, T::zero());
+            be.gemm(scratch, a, b, T::zero());
+            w.backward(be, scratch, grads);
+        }
     }
 }
 
