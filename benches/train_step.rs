@@ -99,7 +99,10 @@ fn main() {
         hidden: vec![500, 500],
         ..ModelConfig::default()
     };
-    let mut dann = model::build(&dann_cfg, &eg_cfg, 784, 10, 0.5, 0);
+    let model::Model::Feedforward(mut dann) = model::build(&dann_cfg, &eg_cfg, 784, 10, 0.5, 0)
+    else {
+        unreachable!("a DANN stack is feed-forward")
+    };
     let corrected = OptimConfig {
         transforms: Some(vec![Transform::DannCorrections]),
         ..eg_cfg.clone()

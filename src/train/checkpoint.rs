@@ -6,9 +6,10 @@
 //! `optimizer.{parameter}.{kind}` (`kind` one of [`crate::optim::state::KINDS`]). On load every
 //! tensor must belong to the model and have its parameter's shape.
 
+use super::model::Model;
 use crate::error::{Error, Result};
 use crate::io::checkpoint::{self, Tensor};
-use crate::nn::{Param, Sequential};
+use crate::nn::Param;
 use crate::optim::Optimizer;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -49,12 +50,7 @@ pub fn tensors_of(params: &[&Param<f32>]) -> BTreeMap<String, Tensor> {
 }
 
 /// Writes the weights, the optimiser state and `extra` to `path`.
-pub fn save(
-    path: &Path,
-    model: &Sequential<f32>,
-    opt: &Optimizer<f32>,
-    extra: &Extra,
-) -> Result<()> {
+pub fn save(path: &Path, model: &Model, opt: &Optimizer<f32>, extra: &Extra) -> Result<()> {
     let (t, meta) = contents(model, opt, extra);
     checkpoint::save(path, &t, meta)
 }
@@ -63,7 +59,7 @@ pub fn save(
 /// falls back to when the newer one is corrupt (the rolling checkpoint of a run).
 pub fn save_keeping_previous(
     path: &Path,
-    model: &Sequential<f32>,
+    model: &Model,
     opt: &Optimizer<f32>,
     extra: &Extra,
 ) -> Result<()> {
@@ -73,7 +69,7 @@ pub fn save_keeping_previous(
 
 /// The tensors and metadata of a checkpoint.
 fn contents(
-    model: &Sequential<f32>,
+    model: &Model,
     opt: &Optimizer<f32>,
     extra: &Extra,
 ) -> (BTreeMap<String, Tensor>, HashMap<String, String>) {
@@ -109,7 +105,7 @@ fn contents(
 /// stderr. Returns the position and the metadata (for the trainer's own keys).
 pub fn load(
     path: &Path,
-    model: &mut Sequential<f32>,
+    model: &mut Model,
     opt: &mut Optimizer<f32>,
 ) -> Result<(Position, HashMap<String, String>)> {
     let (m0, o0) = (model.clone(), opt.clone());
@@ -141,7 +137,7 @@ pub fn load(
 /// Restores from one checkpoint file.
 fn load_one(
     path: &Path,
-    model: &mut Sequential<f32>,
+    model: &mut Model,
     opt: &mut Optimizer<f32>,
 ) -> Result<(Position, HashMap<String, String>)> {
     let (mut t, meta) = checkpoint::load(path)?;

@@ -97,6 +97,33 @@ pub enum DataConfig {
         #[serde(flatten)]
         task: Teacher,
     },
+    /// The 8×8 digits (1,797 samples embedded in `smartcore`, pixels/16), split by a seeded
+    /// permutation.
+    Digits {
+        /// The share of samples held out as the test set.
+        #[serde(default = "default_test_fraction")]
+        test_fraction: f64,
+    },
+    /// Sequences in an `.npz` archive, time first: `x` float `[T, N, in]`; `y` integer `[N]`
+    /// (label at the last step) or `[T, N]` (per step), or float `[N, out]` / `[T, N, out]`
+    /// (regression); optional `mask` bool `[T, N]` (the decision mask: cross-entropy inside,
+    /// MSE towards class 0 outside) and `loss_mask` bool `[T, N]` (steps that count at all).
+    Npz {
+        path: PathBuf,
+        /// A held-out archive of the same layout (else `validation` of the training one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test: Option<PathBuf>,
+        /// The share of the training sequences held out instead of a test archive.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<f64>,
+        /// The number of classes (default: the largest label + 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        classes: Option<usize>,
+    },
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +136,179 @@ pub enum ModelKind {
     Colei,
     /// DANN layers (`hidden` E units, `hidden/ei_ratio` interneurons; output 1 interneuron).
     Dann,
+    /// One recurrent layer of `hidden[0]` units and a linear readout (`[model.rnn]`).
+    Rnn,
+}
+
+/// The recurrent matrices of an RNN (science.md §3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cell {
+    /// Free matrices (§2.6 initialisation, fan_out = H): the EG paper's cell.
+    #[default]
+    Dense,
+    /// `W_rec = W⁺·D` with the last ⌊H·i_fraction⌋ units inhibitory, readout from E units.
+    Colei,
+    /// The recurrent DANN of Li et al. (2023).
+    Dann,
+}
+
+/// How a Dale's-law cell keeps its signs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dale {
+    /// Gradient descent, then `W⁺ ← max(W⁺, 0)`.
+    #[default]
+    Clamp,
+    /// Exponentiated gradient on `W⁺` (needs a sign-preserving optimiser).
+    Eg,
+    /// `W = |W_raw|·D` with `W_raw` free (PsychRNN's), column-EI only.
+    Reparam,
+}
+
+/// Whether to rescale a column-EI recurrent matrix to a spectral radius.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Radius {
+    /// `false`: keep the initialisation as drawn; `true`: 1.5.
+    Switch(bool),
+    To(f64),
+}
+
+impl Radius {
+    pub fn target(self) -> Option<f64> {
+        match self {
+            Radius::Switch(false) => None,
+            Radius::Switch(true) => Some(1.5),
+            Radius::To(r) => Some(r),
+        }
+    }
+}
+
+/// `[model.rnn]`: the dynamics `x_t = (1−α)·x_{t−1} + α·(W_rec·r_{t−1} + W_in·u_t + b) +
+/// √(2α)·σ_rec·ξ_t`, `r = f(x)`, and the parametrisation of the matrices, chosen apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RnnConfig {
+    pub cell: Cell,
+    /// Unset: `eg` under a sign-preserving optimiser, else `clamp` (for E/I cells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dale: Option<Dale>,
+    /// α = dt/τ ∈ (0, 1]; or give `tau` and `dt` (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dt: Option<f64>,
+    /// σ_rec, the recurrent noise (training only unless `noise_in_evaluation`).
+    pub noise: f64,
+    pub noise_in_evaluation: bool,
+    /// The share of inhibitory units of an E/I cell (Li et al.: 0.1; Song et al.: 0.2).
+    pub i_fraction: f64,
+    /// Column-EI: rescale `W⁺·D` to this spectral radius (default 1.5; `false`: off).
+    pub spectral_radius: Radius,
+    /// Truncated BPTT: gradients flow back at most this many steps (windows of a sequence,
+    /// the state carried detached from one to the next). Unset: full BPTT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<usize>,
+}
+
+impl Default for RnnConfig {
+    fn default() -> Self {
+        Self {
+            cell: Cell::Dense,
+            dale: None,
+            alpha: None,
+            tau: None,
+            dt: None,
+            noise: 0.0,
+            noise_in_evaluation: false,
+            i_fraction: 0.1,
+            spectral_radius: Radius::To(1.5),
+            window: None,
+        }
+    }
+}
+
+impl RnnConfig {
+    /// α from `alpha`, or `dt/tau`, or 1.
+    pub fn alpha(&self) -> f64 {
+        match (self.alpha, self.tau, self.dt) {
+            (Some(a), _, _) => a,
+            (None, Some(tau), Some(dt)) => dt / tau,
+            _ => 1.0,
+        }
+    }
+    /// Inhibitory units among `h`.
+    pub fn n_i(&self, h: usize) -> usize {
+        (h as f64 * self.i_fraction).floor() as usize
+    }
+
+    pub fn validate(&self, hidden: usize, keeps_signs: bool) -> Result<(), String> {
+        for (k, v) in [("tau", self.tau), ("dt", self.dt)] {
+            if let Some(v) = v.filter(|v| !(*v > 0.0 && v.is_finite())) {
+                return Err(format!(
+                    "model.rnn.{k} must be a positive number of ms (got {v})"
+                ));
+            }
+        }
+        if self.alpha.is_some() && (self.tau.is_some() || self.dt.is_some()) {
+            return Err("model.rnn: give either alpha or tau and dt, not both".into());
+        }
+        if self.tau.is_some() != self.dt.is_some() {
+            return Err("model.rnn: tau and dt go together (alpha = dt/tau)".into());
+        }
+        let a = self.alpha();
+        if !(a > 0.0 && a <= 1.0) {
+            return Err(format!(
+                "model.rnn: alpha = dt/tau must be in (0, 1] (got {a}): lower dt or raise tau"
+            ));
+        }
+        if !(self.noise >= 0.0 && self.noise.is_finite()) {
+            return Err(format!("model.rnn.noise must be >= 0 (got {})", self.noise));
+        }
+        if let Some(r) = self
+            .spectral_radius
+            .target()
+            .filter(|r| !(*r > 0.0 && r.is_finite()))
+        {
+            return Err(format!(
+                "model.rnn.spectral_radius must be a positive number or false (got {r})"
+            ));
+        }
+        if self.window == Some(0) {
+            return Err("model.rnn.window must be >= 1 step (or unset for full BPTT)".into());
+        }
+        if self.cell == Cell::Dense {
+            return Ok(());
+        }
+        if !(self.i_fraction > 0.0 && self.i_fraction < 1.0) {
+            return Err(format!(
+                "model.rnn.i_fraction must be in (0, 1) (got {})",
+                self.i_fraction
+            ));
+        }
+        let n_i = self.n_i(hidden);
+        if n_i == 0 || n_i == hidden {
+            return Err(format!(
+                "model.rnn: {hidden} units at i_fraction {} give {n_i} inhibitory units; an E/I                  cell needs both E and I units (raise model.hidden or change i_fraction)",
+                self.i_fraction
+            ));
+        }
+        match (self.dale.unwrap_or(Dale::Clamp), keeps_signs) {
+            (Dale::Reparam, _) if self.cell == Cell::Dann => Err(
+                "model.rnn.dale = \"reparam\" is for colei cells; a dann cell keeps its signs by \"clamp\" or \"eg\"".into(),
+            ),
+            (Dale::Eg, false) => Err(
+                "model.rnn.dale = \"eg\" needs a sign-preserving optimiser: set optimizer.potential = \"negentropy\"".into(),
+            ),
+            (Dale::Clamp, true) => Err(
+                "model.rnn.dale = \"clamp\" clamps after a gradient-descent step, but the optimiser is EG (which keeps signs by itself): set model.rnn.dale = \"eg\"".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,6 +326,9 @@ pub struct ModelConfig {
     pub ei_ratio: usize,
     pub dann_divisive: bool,
     pub dann_corrections: bool,
+    /// The recurrent layer of `kind = "rnn"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rnn: Option<RnnConfig>,
 }
 
 impl Default for ModelConfig {
@@ -139,6 +342,7 @@ impl Default for ModelConfig {
             ei_ratio: 10,
             dann_divisive: true,
             dann_corrections: true,
+            rnn: None,
         }
     }
 }
@@ -176,7 +380,19 @@ impl TrainConfig {
     ///   under EG it would keep its initial negative sign for ever), unless a group already
     ///   takes `*.alpha`.
     pub fn apply_model_defaults(&mut self) {
-        let dann = self.model.kind == ModelKind::Dann;
+        let keeps_signs = self.optimizer.keeps_signs();
+        if self.model.kind == ModelKind::Rnn {
+            let rnn = self.model.rnn.get_or_insert_with(RnnConfig::default);
+            if rnn.cell != Cell::Dense && rnn.dale.is_none() {
+                rnn.dale = Some(if keeps_signs { Dale::Eg } else { Dale::Clamp });
+            }
+        }
+        let rnn_dann = self
+            .model
+            .rnn
+            .as_ref()
+            .is_some_and(|r| self.model.kind == ModelKind::Rnn && r.cell == Cell::Dann);
+        let dann = self.model.kind == ModelKind::Dann || rnn_dann;
         let opt = &mut self.optimizer;
         // Other models leave `transforms` unset (none), so their resolved configs read as before.
         if dann && opt.transforms.is_none() {
@@ -189,7 +405,11 @@ impl TrainConfig {
         // The groups' own matching decides (an invalid group is reported by validation).
         let alpha_taken = crate::optim::Groups::new(opt)
             .is_ok_and(|g| g.rule_of("layers.0.alpha") < g.rules.len() - 1);
-        if dann && self.model.dann_divisive && opt.keeps_signs() && !alpha_taken {
+        if self.model.kind == ModelKind::Dann
+            && self.model.dann_divisive
+            && opt.keeps_signs()
+            && !alpha_taken
+        {
             opt.groups.insert(
                 "dann_alpha".into(),
                 GroupConfig {
@@ -298,8 +518,71 @@ impl TrainConfig {
         }
         if self.model.kind != ModelKind::Mlp && self.model.hidden.is_empty() {
             return Err(
-                "model.hidden must list at least one layer for colei and dann models".into(),
+                "model.hidden must list at least one layer for colei, dann and rnn models".into(),
             );
+        }
+        let sequences = matches!(self.data, DataConfig::Npz { .. });
+        match (&self.model.rnn, self.model.kind) {
+            (Some(rnn), ModelKind::Rnn) => {
+                if self.model.hidden.len() != 1 {
+                    return Err(format!(
+                        "model.hidden lists {} widths: an rnn model has one recurrent layer \
+                         (e.g. hidden = [128])",
+                        self.model.hidden.len()
+                    ));
+                }
+                rnn.validate(self.model.hidden[0], self.optimizer.keeps_signs())?;
+                if matches!(
+                    self.data,
+                    DataConfig::Teacher { .. } | DataConfig::ROfK { .. }
+                ) {
+                    return Err(
+                        "an rnn model reads sequences: use data.kind = \"idx\" (images \
+                                row by row), \"digits\" or \"npz\""
+                            .into(),
+                    );
+                }
+            }
+            (Some(_), _) => {
+                return Err("[model.rnn] is set but model.kind is not \"rnn\"".into());
+            }
+            (None, _) if sequences => {
+                return Err(
+                    "data.kind = \"npz\" holds sequences: train them with model.kind = \"rnn\""
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        if let DataConfig::Digits { test_fraction } = &self.data
+            && !(*test_fraction > 0.0 && *test_fraction < 1.0)
+        {
+            return Err(format!(
+                "data.test_fraction must be in (0, 1) (got {test_fraction})"
+            ));
+        }
+        if let DataConfig::Npz {
+            test, validation, ..
+        } = &self.data
+        {
+            match (test, validation) {
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "data: give either test (an archive) or validation (a share of \
+                                the training sequences), not both"
+                            .into(),
+                    );
+                }
+                (None, None) => {
+                    return Err("data: an npz data set needs a held-out split: set test = \
+                                \"FILE.npz\" or validation = 0.1"
+                        .into());
+                }
+                (None, Some(v)) if !(*v > 0.0 && *v < 1.0) => {
+                    return Err(format!("data.validation must be in (0, 1) (got {v})"));
+                }
+                _ => {}
+            }
         }
         if !(0.0..1.0).contains(&self.loss.label_smoothing) {
             return Err("loss.label_smoothing must be in [0, 1)".into());

@@ -17,8 +17,19 @@ pub fn parameter_count(cfg: &ModelConfig, inputs: usize, outputs: usize) -> Opti
     dims.push(outputs as u64);
     // A DANN layer of d inputs and n_E outputs adds W_IE (n_I × d) and W_EI (n_E × n_I) to
     // W_EE (n_E × d), with n_I ≤ n_E; every other layer kind is one matrix plus a (split) bias.
-    let dann = cfg.kind == ModelKind::Dann;
-    dims.windows(2).try_fold(0u64, |acc, w| {
+    let rnn_dann = cfg
+        .rnn
+        .as_ref()
+        .is_some_and(|r| r.cell == super::config::Cell::Dann);
+    let dann = cfg.kind == ModelKind::Dann || rnn_dann;
+    // An RNN adds its H × H recurrent matrix (three for a recurrent DANN).
+    let recurrent = match (cfg.kind, cfg.hidden.first()) {
+        (ModelKind::Rnn, Some(&h)) => (h as u64)
+            .checked_mul(h as u64)?
+            .checked_mul(if rnn_dann { 3 } else { 1 })?,
+        _ => 0,
+    };
+    dims.windows(2).try_fold(recurrent, |acc, w| {
         let dense = w[0].checked_mul(w[1])?;
         let weights = if dann {
             dense.checked_mul(2)?.checked_add(w[1].checked_mul(w[1])?)?
@@ -40,7 +51,8 @@ pub fn data_bytes(data: &DataConfig) -> Option<u64> {
             let words = (task.n as u64).div_ceil(64);
             rows.checked_mul(words.checked_mul(8)?.checked_add(1)?)
         }
-        DataConfig::Idx { .. } => Some(0),
+        // Read from files whose headers are checked as they are read.
+        DataConfig::Idx { .. } | DataConfig::Digits { .. } | DataConfig::Npz { .. } => Some(0),
         // The held-out test set: n_test × (inputs + outputs) f32.
         DataConfig::Teacher { task } => (task.n_test as u64)
             .checked_mul((task.inputs as u64).checked_add(task.outputs as u64)?)?

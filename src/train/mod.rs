@@ -19,8 +19,10 @@ pub mod learner;
 pub mod memory;
 pub mod model;
 pub mod overrides;
+pub mod recurrent;
 pub mod report;
 pub mod run_hooks;
+pub mod sequences;
 pub mod source;
 pub mod trainer;
 
@@ -80,6 +82,10 @@ pub struct Outcome {
     pub stopped: bool,
     /// Mean row sum of each Dale's-law layer's effective matrix at initialisation.
     pub ei_balance_at_init: Vec<(String, f64)>,
+    /// A recurrent network's effective `W_rec` at initialisation: mean row sum and spectral
+    /// radius.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrent_at_init: Option<crate::nn::ei_cells::EiReport>,
     /// Per weight matrix: sign flips, growth, the multiplicative signature, shape of ln|w|.
     pub weight_stats: Vec<crate::analysis::weight_stats::WeightStats>,
 }
@@ -292,7 +298,15 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
             shape,
         ));
     }
-    let data = data::load(&cfg.data, cfg.seed)?;
+    let mut data = data::load(&cfg.data, cfg.seed)?;
+    if let Some(r) = cfg
+        .model
+        .rnn
+        .as_ref()
+        .filter(|_| cfg.model.kind == ModelKind::Rnn)
+    {
+        data = data::as_sequences(data, r.cell == config::Cell::Dense)?;
+    }
     if data.train.is_empty() || data.test.is_empty() {
         return Err(Error::Config(
             "the data set has no training or no test samples".into(),
@@ -330,10 +344,21 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
     memory::check_data(&cfg.data)?;
     let (mut source, shape) = open_source(cfg)?;
     memory::check_model(&cfg.model, shape.inputs, shape.outputs)?;
-    if cfg.model.kind != ModelKind::Mlp && shape.min_input < 0.0 {
+    let rnn = cfg
+        .model
+        .rnn
+        .as_ref()
+        .filter(|_| cfg.model.kind == ModelKind::Rnn);
+    let dale_cell = rnn.is_some_and(|r| r.cell != config::Cell::Dense);
+    if (rnn.is_none() && cfg.model.kind != ModelKind::Mlp || dale_cell) && shape.min_input < 0.0 {
         return Err(Error::Config(format!(
-            "{:?} models need non-negative inputs (the smallest input is {})",
-            cfg.model.kind, shape.min_input
+            "{} models need non-negative inputs such as pixels/255 (the smallest input is {}): \
+             rescale the data to [0, 1]",
+            match rnn {
+                Some(r) => format!("{:?} rnn", r.cell).to_lowercase(),
+                None => format!("{:?}", cfg.model.kind).to_lowercase(),
+            },
+            shape.min_input
         )));
     }
     let mut model = model::build(
@@ -345,7 +370,13 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         cfg.seed,
     );
     if cfg.optimizer.keeps_signs()
-        && let Some(p) = model.params().into_iter().find(|p| p.value.contains(&0.0))
+        && let Some(p) = model.params().into_iter().find(|p| {
+            // Masked entries (an E/I readout's weights from I units) are fixed at 0.
+            p.value
+                .iter()
+                .enumerate()
+                .any(|(i, &v)| v == 0.0 && p.mask.as_ref().is_none_or(|m| m[i]))
+        })
     {
         return Err(Error::Config(format!(
             "parameter `{}` starts with weights at exactly 0, which EG can never move \
@@ -365,6 +396,13 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         )));
     }
     let ei_balance_at_init = model.ei_balance();
+    let recurrent_at_init = model.recurrent_report();
+    if let (Some(r), false) = (&recurrent_at_init, opts.quiet) {
+        eprintln!(
+            "recurrent matrix at initialisation: mean row sum {:.4}, spectral radius {:.4}",
+            r.mean_row_sum, r.spectral_radius
+        );
+    }
     let mut opt = Optimizer::<f32>::new(cfg.optimizer.clone()).map_err(Error::Config)?;
     opt.groups()
         .check_matches(model.params().iter().map(|p| p.name.as_str()))
@@ -438,7 +476,20 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         hooks::install_stop_handler();
     }
     let clock = std::time::Instant::now();
-    let mut net = learner::Network::new(&Cpu, &mut model, &mut opt, cfg.loss.label_smoothing);
+    let sequences = rnn.map_or_else(recurrent::Sequences::default, |r| recurrent::Sequences {
+        noise: r.noise,
+        alpha: r.alpha(),
+        noise_in_evaluation: r.noise_in_evaluation,
+        window: r.window,
+        seed: cfg.seed,
+    });
+    let mut net = learner::Network::new(
+        &Cpu,
+        &mut model,
+        &mut opt,
+        cfg.loss.label_smoothing,
+        sequences.clone(),
+    );
     let mut hooks = run_hooks::RunHooks::new(&mut run, cfg);
     let mut t = trainer::Trainer {
         learner: &mut net,
@@ -460,7 +511,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
     let stopped = end_state.stopped;
     // A run resumed at its end trains nothing: evaluate it here.
     let (test_loss, test_acc) = if start == total {
-        learner::evaluate(&Cpu, &model, source.as_ref(), cfg.loss.label_smoothing)
+        let m = learner::evaluate(
+            &Cpu,
+            &model,
+            &sequences,
+            source.as_ref(),
+            cfg.loss.label_smoothing,
+        );
+        (m.loss, m.acc)
     } else {
         end_state.last.as_ref().map_or((f64::NAN, f64::NAN), |e| {
             let acc = e.metrics.iter().find(|(m, _)| *m == "test_acc");
@@ -477,6 +535,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         seconds: clock.elapsed().as_secs_f64(),
         stopped,
         ei_balance_at_init,
+        recurrent_at_init,
         weight_stats: vec![],
     };
     if end_state.updates < total {
@@ -499,6 +558,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         &tensors_of(&model.params()),
         meta,
     )?;
+    if let Some(t) = model.torch_tensors() {
+        let meta = HashMap::from([(
+            "about".to_string(),
+            "final weights in PyTorch's layout (load_state_dict accepts them as they are)"
+                .to_string(),
+        )]);
+        crate::io::checkpoint::save(&run.file("weights_torch.safetensors"), &t, meta)?;
+    }
     let outcome = Outcome {
         weight_stats: report::matrix_stats(&run, &model)?,
         ..partial

@@ -1,11 +1,137 @@
-//! The network a training config describes.
+//! The network a training config describes: a feed-forward stack or a recurrent network.
 
-use super::config::{ModelConfig, ModelKind};
+use super::config::{Cell, Dale, ModelConfig, ModelKind};
+use crate::io::checkpoint::Tensor;
+use crate::kernels::Cpu;
+use crate::nn::Bias;
 use crate::nn::colei::ei_split;
-use crate::nn::{BiasKind, ColEi, Dann, Layer, Linear, Sequential};
+use crate::nn::ei_cells::{self, EiReport};
+use crate::nn::{
+    BiasKind, ColEi, Dann, Fan, Grads, Init, Layer, Linear, Param, RecurrentNet, Rnn, Sequential,
+};
 use crate::optim::OptimConfig;
+use std::collections::BTreeMap;
 
-/// Builds the network for `inputs` features and `outputs` units.
+/// A model of `geoplast train`.
+#[derive(Clone, Debug)]
+pub enum Model {
+    Feedforward(Sequential<f32>),
+    Recurrent(Box<RecurrentNet<f32>>),
+}
+
+impl Model {
+    pub fn params(&self) -> Vec<&Param<f32>> {
+        match self {
+            Model::Feedforward(m) => m.params(),
+            Model::Recurrent(m) => m.params(),
+        }
+    }
+    pub fn params_mut(&mut self) -> Vec<&mut Param<f32>> {
+        match self {
+            Model::Feedforward(m) => m.params_mut(),
+            Model::Recurrent(m) => m.params_mut(),
+        }
+    }
+    /// A zeroed gradient store for every parameter.
+    pub fn grads(&self) -> Grads<f32> {
+        Grads::for_params(&self.params())
+    }
+    /// Per Dale's-law matrix, the mean row sum of its effective matrix (≈ 0 when balanced).
+    pub fn ei_balance(&self) -> Vec<(String, f64)> {
+        match self {
+            Model::Feedforward(m) => m.ei_balance(),
+            Model::Recurrent(m) => match &m.cell.w_hh {
+                crate::nn::Synapses::Free(_) => vec![],
+                w => vec![(
+                    w.params()[0].name.clone(),
+                    ei_cells::report(&Cpu, &m.cell).mean_row_sum,
+                )],
+            },
+        }
+    }
+    /// The tensors a PyTorch user loads with `load_state_dict` as they are: a recurrent
+    /// network at α = 1 as `torch.nn.RNN` (the effective matrices of a Dale's-law cell, both
+    /// biases, split parts summed) + `torch.nn.Linear`, an MLP as its linear layers with split
+    /// biases summed. `None` for models PyTorch has no layer for (column-EI and DANN stacks,
+    /// leaky cells).
+    pub fn torch_tensors(&self) -> Option<BTreeMap<String, Tensor>> {
+        let be = &Cpu;
+        let mut t = BTreeMap::new();
+        let mut put = |name: &str, shape: Vec<usize>, data: Vec<f32>| {
+            t.insert(name.to_string(), Tensor { shape, data });
+        };
+        let bias = |b: &Bias<f32>, n: usize| -> Vec<f32> {
+            let mut v = vec![0.0; n];
+            b.add_to_rows(be, &mut v);
+            v
+        };
+        match self {
+            Model::Recurrent(m) if m.cell.alpha == 1.0 => {
+                let c = &m.cell;
+                let (h, i) = (c.hidden(), c.inputs());
+                let eff = |w: &crate::nn::Synapses<f32>| {
+                    w.effective_f64(be).iter().map(|&v| v as f32).collect()
+                };
+                put("rnn.weight_ih_l0", vec![h, i], eff(&c.w_ih));
+                put("rnn.weight_hh_l0", vec![h, h], eff(&c.w_hh));
+                put("rnn.bias_ih_l0", vec![h], bias(&c.b_ih, h));
+                put("rnn.bias_hh_l0", vec![h], bias(&c.b_hh, h));
+                let r = &m.readout;
+                put(
+                    "readout.weight",
+                    r.weight.shape.clone(),
+                    r.weight.value.clone(),
+                );
+                put(
+                    "readout.bias",
+                    vec![r.outputs()],
+                    bias(&r.bias, r.outputs()),
+                );
+            }
+            Model::Feedforward(s) => {
+                for (i, l) in s.layers.iter().enumerate() {
+                    match l {
+                        Layer::Linear(l) => {
+                            let n = l.outputs();
+                            put(
+                                &format!("layers.{i}.weight"),
+                                l.weight.shape.clone(),
+                                l.weight.value.clone(),
+                            );
+                            put(&format!("layers.{i}.bias"), vec![n], bias(&l.bias, n));
+                        }
+                        Layer::Act(_) => {}
+                        _ => return None,
+                    }
+                }
+            }
+            Model::Recurrent(_) => return None,
+        }
+        Some(t)
+    }
+
+    /// The balance and spectral radius of a recurrent network's effective `W_rec`.
+    pub fn recurrent_report(&self) -> Option<EiReport> {
+        match self {
+            Model::Feedforward(_) => None,
+            Model::Recurrent(m) => Some(ei_cells::report(&Cpu, &m.cell)),
+        }
+    }
+}
+
+/// The bias kind of `cfg`: given, else split for sign-preserving optimisers (EG), zero for
+/// DANN, uniform otherwise.
+fn bias_kind(cfg: &ModelConfig, opt: &OptimConfig, dann: bool) -> BiasKind {
+    cfg.bias.unwrap_or(if opt.keeps_signs() {
+        BiasKind::Split
+    } else if dann {
+        BiasKind::Zero
+    } else {
+        BiasKind::Uniform
+    })
+}
+
+/// Builds the network for `inputs` features (per step, for an RNN) and `outputs` units.
 pub fn build(
     cfg: &ModelConfig,
     opt: &OptimConfig,
@@ -13,15 +139,14 @@ pub fn build(
     outputs: usize,
     input_mean: f64,
     seed: u64,
-) -> Sequential<f32> {
+) -> Model {
+    if cfg.kind == ModelKind::Rnn {
+        return Model::Recurrent(Box::new(recurrent(
+            cfg, opt, inputs, outputs, input_mean, seed,
+        )));
+    }
     let mut rng = crate::rng::named(seed, "train/init");
-    let bias = cfg.bias.unwrap_or(if opt.keeps_signs() {
-        BiasKind::Split
-    } else if cfg.kind == ModelKind::Dann {
-        BiasKind::Zero
-    } else {
-        BiasKind::Uniform
-    });
+    let bias = bias_kind(cfg, opt, cfg.kind == ModelKind::Dann);
     let mut dims = vec![inputs];
     dims.extend(&cfg.hidden);
     dims.push(outputs);
@@ -74,11 +199,89 @@ pub fn build(
                     &mut rng,
                 ))
             }
+            ModelKind::Rnn => unreachable!("built above"),
         };
         layers.push(layer);
         if !last {
             layers.push(Layer::Act(cfg.activation));
         }
     }
-    Sequential { layers }
+    Model::Feedforward(Sequential { layers })
+}
+
+/// `fan` replaced by `Out` (§2.6: an RNN cell's matrices use fan_out = H).
+fn fan_out(init: Init) -> Init {
+    match init {
+        Init::Normal { gain, .. } => Init::Normal {
+            gain,
+            fan: Fan::Out,
+        },
+        Init::Uniform { gain, .. } => Init::Uniform {
+            gain,
+            fan: Fan::Out,
+        },
+        Init::SignedLogNormal { ratio, gain, .. } => Init::SignedLogNormal {
+            ratio,
+            gain,
+            fan: Fan::Out,
+        },
+        other => other,
+    }
+}
+
+/// The recurrent network of `cfg`: the cell of `[model.rnn]` and a readout (`model.init` with
+/// fan-in; from E units only for E/I cells).
+fn recurrent(
+    cfg: &ModelConfig,
+    opt: &OptimConfig,
+    inputs: usize,
+    outputs: usize,
+    input_mean: f64,
+    seed: u64,
+) -> RecurrentNet<f32> {
+    let r = cfg.rnn.clone().unwrap_or_default();
+    let h = cfg.hidden[0];
+    let mut rng = crate::rng::named(seed, "train/init");
+    let bias = bias_kind(cfg, opt, r.cell == Cell::Dann);
+    let (act, alpha) = (cfg.activation, r.alpha());
+    let n_i = r.n_i(h);
+    let cell = match r.cell {
+        Cell::Dense => Rnn::new(
+            "rnn",
+            inputs,
+            h,
+            fan_out(cfg.init),
+            bias,
+            act,
+            alpha,
+            &mut rng,
+        ),
+        Cell::Colei => ei_cells::colei(
+            &Cpu,
+            inputs,
+            h,
+            n_i,
+            input_mean,
+            bias == BiasKind::Split,
+            r.dale == Some(Dale::Reparam),
+            r.spectral_radius.target(),
+            act,
+            alpha,
+            &mut rng,
+        ),
+        Cell::Dann => ei_cells::dann(inputs, h, n_i.max(1), bias, act, alpha, &mut rng),
+    };
+    let readout_bias = if opt.keeps_signs() {
+        BiasKind::Split
+    } else {
+        BiasKind::Uniform
+    };
+    let mut readout = Linear::new("readout", h, outputs, cfg.init, readout_bias, &mut rng);
+    // PyTorch's names, with an EG split bias as `readout.bias.pos` / `.neg`.
+    readout.bias = readout.bias.renamed("readout.bias");
+    let net = RecurrentNet { cell, readout };
+    match r.cell {
+        Cell::Colei => net.read_excitatory_only(n_i),
+        _ => net,
+    }
 }

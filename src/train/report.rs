@@ -2,16 +2,16 @@
 
 use super::Outcome;
 use super::config::{DataConfig, TrainConfig};
+use super::model::Model;
 use crate::error::{Error, Result};
 use crate::io::RunDir;
 use crate::io::checkpoint;
-use crate::nn::Sequential;
 
 /// Weight statistics of every matrix (parameters with two dimensions) against the run's
 /// `weights_init.safetensors`.
 pub fn matrix_stats(
     run: &RunDir,
-    model: &Sequential<f32>,
+    model: &Model,
 ) -> Result<Vec<crate::analysis::weight_stats::WeightStats>> {
     let (init, _) = checkpoint::load(&run.file("weights_init.safetensors"))?;
     Ok(model
@@ -147,6 +147,13 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
         }
         report += "\nA balanced Dale initialisation has row sums near 0; a large value means an outlier \
                    eigenvalue and saturated units. The first column-EI layer is centred by its bias instead.\n";
+    }
+    if let Some(r) = &o.recurrent_at_init {
+        report += &format!(
+            "\n## Recurrent matrix at initialisation\n\nThe effective W_rec has mean row sum {:.4} \
+             and spectral radius {:.4} (largest |eigenvalue|, from faer).\n",
+            r.mean_row_sum, r.spectral_radius
+        );
     }
     run.write_text("report.md", &report)?;
     Ok(())

@@ -16,15 +16,32 @@ pub enum Targets {
     Binary(Vec<f32>),
     /// Regression targets, one per output element (mean squared error).
     Values(Vec<f32>),
+    /// Per-step classes with a decision mask (1 inside a decision): cross-entropy inside it
+    /// and MSE towards one-hot(class 0) outside, each averaged over its own steps (E2's loss).
+    Decisions {
+        labels: Vec<u32>,
+        decision: Vec<f32>,
+    },
 }
 
 /// One batch: inputs (rows are samples), targets, and an optional mask that weights rows of
-/// class targets or elements of value targets (0 leaves them out of the loss).
+/// class targets or elements of value targets (0 leaves them out of the loss). A batch of
+/// sequences has `steps > 1`: `x` is `[T·B, in]`, time-major, and the targets are either one
+/// per sequence (read at the last step) or one per step and sequence (time-major).
 #[derive(Clone, Debug)]
 pub struct Batch {
     pub x: Mat<f32>,
     pub targets: Targets,
     pub mask: Option<Vec<f32>>,
+    /// Time steps (1: a batch of samples).
+    pub steps: usize,
+}
+
+impl Batch {
+    /// Samples (sequences) in the batch.
+    pub fn samples(&self) -> usize {
+        self.x.rows / self.steps.max(1)
+    }
 }
 
 /// A source of training batches. `Batch` is what its learner consumes: a [`Batch`] of matrices
@@ -70,6 +87,9 @@ pub struct Shuffled {
 }
 
 fn split_batch(split: &Split, binary: bool, idx: &[usize]) -> Batch {
+    if let Split::Seq(s) = split {
+        return s.batch(idx);
+    }
     let labels = idx.iter().map(|&i| split.label(i));
     Batch {
         x: split.batch(idx),
@@ -79,14 +99,20 @@ fn split_batch(split: &Split, binary: bool, idx: &[usize]) -> Batch {
             Targets::Classes(labels.collect())
         },
         mask: None,
+        steps: 1,
     }
 }
 
 impl Shuffled {
     pub fn new(data: Data, batch_size: usize, seed: u64) -> Self {
         let all: Vec<usize> = (0..data.test.len()).collect();
+        // Sequences are evaluated in batches of about as many time-step rows as images.
+        let chunk = match &data.test {
+            Split::Seq(s) => (EVAL_ROWS * 28 / s.steps).clamp(1, EVAL_ROWS),
+            _ => EVAL_ROWS,
+        };
         let test = all
-            .chunks(EVAL_ROWS)
+            .chunks(chunk)
             .map(|idx| split_batch(&data.test, data.binary, idx))
             .collect();
         Self {
@@ -144,6 +170,7 @@ impl Stream {
                 x: Mat::from_vec(x.len() / d, d, x.to_vec()),
                 targets: Targets::Values(y.to_vec()),
                 mask: None,
+                steps: 1,
             })
             .collect();
         Self {
@@ -166,6 +193,7 @@ impl Source for Stream {
             x: Mat::from_vec(self.batch_size, self.teacher.task.inputs, x),
             targets: Targets::Values(y),
             mask: None,
+            steps: 1,
         }
     }
     fn test(&self) -> &[Batch] {
