@@ -686,3 +686,75 @@ fn recurrent_cells_and_readouts_through_time() {
         }
     }
 }
+
+/// Truncated BPTT as the trainer runs it: two windows through one reused record, the second
+/// starting from the first's last state, detached. The gradient summed over both windows is
+/// the finite difference of the two window losses with that carried state held fixed.
+#[test]
+fn truncated_bptt_through_a_reused_record() {
+    use geoplast::nn::recurrent::Readout;
+    let (steps, batch, inputs, hidden, outputs) = (6, 2, 3, 5, 2);
+    let u = rand_mat(steps * batch, inputs, -1.0, 1.0, 61);
+    let half = steps / 2 * batch;
+    let (u1, u2) = (
+        Mat::from_vec(half, inputs, u.data[..half * inputs].to_vec()),
+        Mat::from_vec(half, inputs, u.data[half * inputs..].to_vec()),
+    );
+    let init = Init::Normal {
+        gain: 1.5,
+        fan: Fan::Out,
+    };
+    let cell = Rnn::new(
+        "rnn",
+        inputs,
+        hidden,
+        init,
+        BiasKind::Split,
+        Activation::Tanh,
+        0.7,
+        &mut rng(),
+    );
+    let readout = Linear::new(
+        "readout",
+        hidden,
+        outputs,
+        Init::default(),
+        BiasKind::Uniform,
+        &mut rng(),
+    );
+    let net = RecurrentNet { cell, readout };
+    let r = rand_mat(half, outputs, -1.0, 1.0, 62);
+    for be in BACKENDS {
+        let x0 = net.cell.zero_state(batch);
+        let mut rec = net.cell.begin(be, &x0, batch, steps);
+        let mut grads = Grads::for_params(&net.params());
+        net.forward(be, &mut rec, &x0, &u1, batch, None, Readout::Every);
+        net.backward(be, &mut rec, &r, Readout::Every, &mut grads);
+        let carried = rec.state();
+        net.forward(be, &mut rec, &carried, &u2, batch, None, Readout::Every);
+        net.backward(be, &mut rec, &r, Readout::Every, &mut grads);
+        let loss = |n: &RecurrentNet<f64>| -> f64 {
+            let mut rec = n.cell.begin(be, &x0, batch, steps);
+            let mut l = 0.0;
+            for (start, u) in [(&x0, &u1), (&carried, &u2)] {
+                let y = n.forward(be, &mut rec, start, u, batch, None, Readout::Every);
+                l += y.data.iter().zip(&r.data).map(|(a, b)| a * b).sum::<f64>();
+            }
+            l
+        };
+        let h = 1e-6;
+        for (pi, p) in net.params().iter().enumerate() {
+            for i in 0..p.len() {
+                let (mut a, mut b) = (net.clone(), net.clone());
+                a.params_mut()[pi].value[i] += h;
+                b.params_mut()[pi].value[i] -= h;
+                let fd = (loss(&a) - loss(&b)) / (2.0 * h);
+                assert_close(
+                    &format!("truncated on {be:?} {}[{i}]", p.name),
+                    grads.get(&p.name)[i],
+                    fd,
+                );
+            }
+        }
+    }
+}

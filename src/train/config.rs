@@ -31,6 +31,9 @@ pub struct TrainConfig {
     pub optimizer: OptimConfig,
     #[serde(default)]
     pub loss: LossConfig,
+    /// Start the model from the tensors of this `.safetensors` file ([`super::init_from`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
     /// Extra checkpoints, kept under `checkpoints/` in the run folder.
     #[serde(default, skip_serializing_if = "CheckpointConfig::is_empty")]
     pub checkpoints: CheckpointConfig,

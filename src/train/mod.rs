@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod hooks;
+pub mod init_from;
 pub mod learner;
 pub mod memory;
 pub mod model;
@@ -281,6 +282,8 @@ struct Shape {
     outputs: usize,
     input_mean: f64,
     min_input: f64,
+    /// Steps per sequence (1 for samples).
+    steps: usize,
 }
 
 /// Opens the data source of `cfg` (loading or generating its data).
@@ -292,6 +295,7 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
             outputs: task.outputs,
             input_mean: 0.0,
             min_input: f64::NEG_INFINITY,
+            steps: 1,
         };
         return Ok((
             Box::new(source::Stream::new(stream, cfg.batch_size, cfg.seed)),
@@ -317,6 +321,10 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
         outputs: data.outputs,
         input_mean: data.train.mean_input(),
         min_input: data.train.min_input(),
+        steps: match &data.train {
+            data::Split::Seq(s) => s.steps,
+            _ => 1,
+        },
     };
     Ok((
         Box::new(source::Shuffled::new(data, cfg.batch_size, cfg.seed)),
@@ -349,6 +357,13 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         .rnn
         .as_ref()
         .filter(|_| cfg.model.kind == ModelKind::Rnn);
+    if let Some(w) = rnn.and_then(|r| r.window).filter(|&w| w > shape.steps) {
+        return Err(Error::Config(format!(
+            "model.rnn.window = {w} is longer than the sequences ({} steps): use a window of at \
+             most {} steps, or unset it for full BPTT",
+            shape.steps, shape.steps
+        )));
+    }
     let dale_cell = rnn.is_some_and(|r| r.cell != config::Cell::Dense);
     if (rnn.is_none() && cfg.model.kind != ModelKind::Mlp || dale_cell) && shape.min_input < 0.0 {
         return Err(Error::Config(format!(
@@ -369,6 +384,10 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         shape.input_mean,
         cfg.seed,
     );
+    // A resumed run takes its weights from the checkpoint instead.
+    if let Some(path) = cfg.init_from.as_ref().filter(|_| !resume) {
+        init_from::apply(&mut model, path)?;
+    }
     if cfg.optimizer.keeps_signs()
         && let Some(p) = model.params().into_iter().find(|p| {
             // Masked entries (an E/I readout's weights from I units) are fixed at 0.

@@ -142,3 +142,18 @@ pub fn write_config(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into()
 }
+
+/// An `.npz` archive of `.npy` members: (name, dtype descr, shape text, little-endian bytes).
+pub fn write_npz(path: &Path, members: &[(&str, &str, String, Vec<u8>)]) {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, descr, shape, body) in members {
+        z.start_file(
+            format!("{name}.npy"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        z.write_all(&npy(descr, shape, body)).unwrap();
+    }
+    z.finish().unwrap();
+}
