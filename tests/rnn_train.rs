@@ -171,7 +171,7 @@ fn decision_task(path: &Path, n: usize, seed: u64, x_shift: f32) {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        (state >> 33) % 2 == 0
+        (state >> 33).is_multiple_of(2)
     };
     let signs: Vec<bool> = (0..n).map(|_| coin()).collect();
     let (mut x, mut y, mut mask) = (vec![], vec![], vec![]);
@@ -245,9 +245,9 @@ fn npz_sequences_with_a_decision_mask_are_learned() {
     let log = std::fs::read_to_string(d.path().join("dec/metrics.jsonl")).unwrap();
     let last: serde_json::Value = log
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("test_dec_acc").is_some())
-        .last()
+        .find(|v| v.get("test_dec_acc").is_some())
         .expect("evaluations report Dec Acc");
     let dec = last["test_dec_acc"].as_f64().unwrap();
     let acc = last["test_acc"].as_f64().unwrap();
