@@ -295,7 +295,7 @@ impl RnnConfig {
         let n_i = self.n_i(hidden);
         if n_i == 0 || n_i == hidden {
             return Err(format!(
-                "model.rnn: {hidden} units at i_fraction {} give {n_i} inhibitory units; an E/I                  cell needs both E and I units (raise model.hidden or change i_fraction)",
+                "model.rnn: {hidden} units at i_fraction {} give {n_i} inhibitory units; an E/I cell needs both E and I units (raise model.hidden or change i_fraction)",
                 self.i_fraction
             ));
         }
