@@ -133,6 +133,14 @@ fn column_ei_layers() {
         let f = ColEi::<f64>::first_layer("f", 6, 3, 0.286, split, &mut rng());
         check(&format!("colei first layer, split bias {split}"), &f, &x);
     }
+    // |W_raw|·D, with some raw weights negative (their sign must not matter forward).
+    let mut r = l.clone().reparametrised();
+    for (i, v) in r.weight.value.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            *v = -*v;
+        }
+    }
+    check("colei |W|·D", &r, &x);
 }
 
 #[test]

@@ -63,7 +63,10 @@ fn every_cell_learns_the_digits_and_keeps_its_signs() {
         ("dense_csgd", config("dense", "", CSGD)),
         ("colei_clamp", config("colei", "", GD)),
         ("colei_eg", config("colei", "", EG)),
-        ("colei_reparam", config("colei", "dale = \"reparam\"", GD)),
+        (
+            "colei_reparam",
+            config("colei", "", GD).replace("[model.rnn]", "dale = \"reparam\"\n[model.rnn]"),
+        ),
         ("dann_clamp", config("dann", "", GD)),
         ("dann_eg", config("dann", "", EG)),
     ];
@@ -274,8 +277,14 @@ fn bad_recurrent_inputs_are_refused_with_the_key() {
             config("dense", "window = 9", GD),
             "longer than the sequences",
         ),
-        (config("colei", "dale = \"eg\"", GD), "sign-preserving"),
-        (config("dann", "dale = \"reparam\"", GD), "reparam"),
+        (
+            config("colei", "", GD).replace("[model.rnn]", "dale = \"eg\"\n[model.rnn]"),
+            "sign-preserving",
+        ),
+        (
+            config("dann", "", GD).replace("[model.rnn]", "dale = \"reparam\"\n[model.rnn]"),
+            "reparam",
+        ),
         (config("colei", "i_fraction = 0.01", GD), "inhibitory units"),
         (config("dense", "noise = -1", GD), "noise"),
         (

@@ -17,6 +17,9 @@ pub struct ColEi<T> {
     pub bias: Bias<T>,
     /// ±1 per input column: the presynaptic unit's type.
     pub input_sign: Vec<T>,
+    /// The reparametrisation `W = |W_raw|·D` (PsychRNN's): `weight` is a free `W_raw` and only
+    /// its magnitude is used, instead of a non-negative `W⁺` kept so by clamping or EG.
+    pub reparam: bool,
 }
 
 /// The feed-forward E/I split of `n` units at ratio r:1 (Cornford et al. 2021):
@@ -65,6 +68,7 @@ impl<T: Real> ColEi<T> {
             ),
             bias: Bias::new(bias, name, outputs, 1.0 / (inputs as f64).sqrt(), rng),
             input_sign: sign,
+            reparam: false,
         }
     }
 
@@ -105,6 +109,27 @@ impl<T: Real> ColEi<T> {
             ),
             bias,
             input_sign: vec![T::one(); d],
+            reparam: false,
+        }
+    }
+
+    /// The same layer as `|W_raw|·D` with `W_raw` starting at the magnitudes drawn, named
+    /// `…weight_raw`.
+    pub fn reparametrised(mut self) -> Self {
+        self.weight.name = self.weight.name.replace("weight_pos", "weight_raw");
+        self.weight.sign = SignSpec::Free;
+        self.reparam = true;
+        self
+    }
+
+    /// The magnitudes the layer uses: `W⁺`, or `|W_raw|` (a new matrix) under `reparam`.
+    fn magnitudes(&self, be: &dyn Backend<T>) -> std::borrow::Cow<'_, [T]> {
+        if self.reparam {
+            let mut m = vec![T::zero(); self.weight.len()];
+            be.abs(&self.weight.value, &mut m);
+            m.into()
+        } else {
+            self.weight.value.as_slice().into()
         }
     }
 
@@ -116,7 +141,10 @@ impl<T: Real> ColEi<T> {
             .value
             .iter()
             .enumerate()
-            .map(|(i, w)| (*w * self.input_sign[i % cols]).f64())
+            .map(|(i, w)| {
+                let m = if self.reparam { w.abs() } else { *w };
+                (m * self.input_sign[i % cols]).f64()
+            })
             .sum();
         total / self.weight.shape[0] as f64
     }
@@ -132,7 +160,7 @@ impl<T: Real> Module<T> for ColEi<T> {
         );
         let mut xs = x.clone();
         be.scale_columns(&mut xs.data, &self.input_sign);
-        let mut y = x_wt(be, &xs, &self.weight.value, self.weight.shape[0]);
+        let mut y = x_wt(be, &xs, &self.magnitudes(be), self.weight.shape[0]);
         self.bias.add_to(be, &mut y);
         (y, vec![xs])
     }
@@ -145,10 +173,18 @@ impl<T: Real> Module<T> for ColEi<T> {
         need_dx: bool,
         grads: &mut Grads<T>,
     ) -> Option<Mat<T>> {
-        acc_dyt_x(be, grads.of(&self.weight), dy, &saved[0], T::one());
+        if self.reparam {
+            // ∂L/∂W_raw = ∂L/∂|W_raw| ⊙ sign(W_raw).
+            let mut d = vec![T::zero(); self.weight.len()];
+            acc_dyt_x(be, &mut d, dy, &saved[0], T::one());
+            be.mul_sign(&mut d, &self.weight.value);
+            be.axpy(grads.of(&self.weight), T::one(), &d);
+        } else {
+            acc_dyt_x(be, grads.of(&self.weight), dy, &saved[0], T::one());
+        }
         self.bias.backward(be, dy, grads);
         need_dx.then(|| {
-            let mut dx = dy_w(be, dy, &self.weight.value, self.input_sign.len());
+            let mut dx = dy_w(be, dy, &self.magnitudes(be), self.input_sign.len());
             be.scale_columns(&mut dx.data, &self.input_sign);
             dx
         })

@@ -194,9 +194,6 @@ impl Radius {
 #[serde(default, deny_unknown_fields)]
 pub struct RnnConfig {
     pub cell: Cell,
-    /// Unset: `eg` under a sign-preserving optimiser, else `clamp` (for E/I cells).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dale: Option<Dale>,
     /// α = dt/τ ∈ (0, 1]; or give `tau` and `dt` (ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
@@ -221,7 +218,6 @@ impl Default for RnnConfig {
     fn default() -> Self {
         Self {
             cell: Cell::Dense,
-            dale: None,
             alpha: None,
             tau: None,
             dt: None,
@@ -248,7 +244,7 @@ impl RnnConfig {
         (h as f64 * self.i_fraction).floor() as usize
     }
 
-    pub fn validate(&self, hidden: usize, keeps_signs: bool) -> Result<(), String> {
+    pub fn validate(&self, hidden: usize) -> Result<(), String> {
         for (k, v) in [("tau", self.tau), ("dt", self.dt)] {
             if let Some(v) = v.filter(|v| !(*v > 0.0 && v.is_finite())) {
                 return Err(format!(
@@ -299,18 +295,30 @@ impl RnnConfig {
                 self.i_fraction
             ));
         }
-        match (self.dale.unwrap_or(Dale::Clamp), keeps_signs) {
-            (Dale::Reparam, _) if self.cell == Cell::Dann => Err(
-                "model.rnn.dale = \"reparam\" is for colei cells; a dann cell keeps its signs by \"clamp\" or \"eg\"".into(),
-            ),
-            (Dale::Eg, false) => Err(
-                "model.rnn.dale = \"eg\" needs a sign-preserving optimiser: set optimizer.potential = \"negentropy\"".into(),
-            ),
-            (Dale::Clamp, true) => Err(
-                "model.rnn.dale = \"clamp\" clamps after a gradient-descent step, but the optimiser is EG (which keeps signs by itself): set model.rnn.dale = \"eg\"".into(),
-            ),
-            _ => Ok(()),
-        }
+        Ok(())
+    }
+}
+
+/// Checks `model.dale` for a model whose Dale's-law matrices are column-EI (`colei`) or DANN.
+fn validate_dale(dale: Dale, colei: bool, keeps_signs: bool) -> Result<(), String> {
+    match (dale, keeps_signs) {
+        (Dale::Reparam, _) if !colei => Err(
+            "model.dale = \"reparam\" is for column-EI matrices; DANN keeps its signs by \
+             \"clamp\" or \"eg\""
+                .into(),
+        ),
+        (Dale::Eg, false) => Err(
+            "model.dale = \"eg\" needs a sign-preserving optimiser: set \
+                                  optimizer.potential = { kind = \"negentropy\" }"
+                .into(),
+        ),
+        (Dale::Clamp, true) => Err(
+            "model.dale = \"clamp\" clamps after a gradient-descent step, \
+                                    but the optimiser is EG, which keeps signs by itself: set \
+                                    model.dale = \"eg\""
+                .into(),
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -329,6 +337,11 @@ pub struct ModelConfig {
     pub ei_ratio: usize,
     pub dann_divisive: bool,
     pub dann_corrections: bool,
+    /// How Dale's-law matrices keep their signs (column-EI and DANN layers, E/I cells).
+    /// Unset for an E/I cell: `eg` under a sign-preserving optimiser, else `clamp`; unset for a
+    /// feed-forward stack: clamped under GD (EG keeps signs anyway).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dale: Option<Dale>,
     /// The recurrent layer of `kind = "rnn"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rnn: Option<RnnConfig>,
@@ -345,6 +358,7 @@ impl Default for ModelConfig {
             ei_ratio: 10,
             dann_divisive: true,
             dann_corrections: true,
+            dale: None,
             rnn: None,
         }
     }
@@ -386,8 +400,8 @@ impl TrainConfig {
         let keeps_signs = self.optimizer.keeps_signs();
         if self.model.kind == ModelKind::Rnn {
             let rnn = self.model.rnn.get_or_insert_with(RnnConfig::default);
-            if rnn.cell != Cell::Dense && rnn.dale.is_none() {
-                rnn.dale = Some(if keeps_signs { Dale::Eg } else { Dale::Clamp });
+            if rnn.cell != Cell::Dense && self.model.dale.is_none() {
+                self.model.dale = Some(if keeps_signs { Dale::Eg } else { Dale::Clamp });
             }
         }
         let rnn_dann = self
@@ -524,6 +538,21 @@ impl TrainConfig {
                 "model.hidden must list at least one layer for colei, dann and rnn models".into(),
             );
         }
+        if let Some(dale) = self.model.dale {
+            let colei = match (self.model.kind, &self.model.rnn) {
+                (ModelKind::Colei, _) => true,
+                (ModelKind::Dann, _) => false,
+                (ModelKind::Rnn, Some(r)) if r.cell != Cell::Dense => r.cell == Cell::Colei,
+                _ => {
+                    return Err(
+                        "model.dale applies to colei and dann models and to E/I rnn \
+                                cells; remove it for this model"
+                            .into(),
+                    );
+                }
+            };
+            validate_dale(dale, colei, self.optimizer.keeps_signs())?;
+        }
         let sequences = matches!(self.data, DataConfig::Npz { .. });
         match (&self.model.rnn, self.model.kind) {
             (Some(rnn), ModelKind::Rnn) => {
@@ -534,7 +563,7 @@ impl TrainConfig {
                         self.model.hidden.len()
                     ));
                 }
-                rnn.validate(self.model.hidden[0], self.optimizer.keeps_signs())?;
+                rnn.validate(self.model.hidden[0])?;
                 if matches!(
                     self.data,
                     DataConfig::Teacher { .. } | DataConfig::ROfK { .. }

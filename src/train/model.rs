@@ -163,24 +163,25 @@ pub fn build(
                 bias,
                 &mut rng,
             )),
-            ModelKind::Colei if i == 0 => Layer::ColEi(ColEi::first_layer(
-                &name,
-                dims[0],
-                dims[1],
-                input_mean,
-                bias == BiasKind::Split,
-                &mut rng,
-            )),
             ModelKind::Colei => {
-                let (n_e, n_i) = ei_split(dims[i], cfg.ei_ratio);
-                Layer::ColEi(ColEi::balanced(
-                    &name,
-                    n_e,
-                    n_i,
-                    dims[i + 1],
-                    bias,
-                    &mut rng,
-                ))
+                let layer = if i == 0 {
+                    ColEi::first_layer(
+                        &name,
+                        dims[0],
+                        dims[1],
+                        input_mean,
+                        bias == BiasKind::Split,
+                        &mut rng,
+                    )
+                } else {
+                    let (n_e, n_i) = ei_split(dims[i], cfg.ei_ratio);
+                    ColEi::balanced(&name, n_e, n_i, dims[i + 1], bias, &mut rng)
+                };
+                Layer::ColEi(if cfg.dale == Some(Dale::Reparam) {
+                    layer.reparametrised()
+                } else {
+                    layer
+                })
             }
             ModelKind::Dann => {
                 let n_i = if last {
@@ -263,7 +264,7 @@ fn recurrent(
             n_i,
             input_mean,
             bias == BiasKind::Split,
-            r.dale == Some(Dale::Reparam),
+            cfg.dale == Some(Dale::Reparam),
             r.spectral_radius.target(),
             act,
             alpha,
