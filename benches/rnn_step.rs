@@ -11,7 +11,8 @@
 //!   resident memory after it (`rnn_b_peak_rss_mb`);
 //! * `rnn_c`: a small tanh RNN, 16 inputs, H = 64, B = 16, T = 100, readout at the last step.
 //!
-//! Prints `name: value` lines (medians in ms). Threads: `GEOPLAST_THREADS` (default 2).
+//! Prints `name: value` lines (medians in ms). Threads: `GEOPLAST_THREADS` (default 2);
+//! `GEOPLAST_BENCH_ONLY=a|b|c` runs one workload (for a profile).
 
 use geoplast::kernels::gemm::Operand;
 use geoplast::kernels::{Activation, Backend, Cpu};
@@ -208,44 +209,51 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
+    let only = std::env::var("GEOPLAST_BENCH_ONLY").ok();
+    let run = |w: &str| only.as_deref().is_none_or(|o| o == w);
     // (b) first, so that the peak memory is its own.
     let few = reps.div_ceil(4).max(3);
-    let b_batch = batch(350, 64, 115, 17, "decisions");
-    let b = step_ms(dense(115, 256, 17, Activation::Relu), &b_batch, 0.1, few);
-    println!("rnn_b_h256_b64_t350_step_ms: {b:.3}");
-    println!("rnn_b_peak_rss_mb: {:.1}", peak_rss_mb());
-    println!(
-        "rnn_b_gemms_ms: {:.3}",
-        gemms_ms(115, 256, 64, 350, 17, few)
-    );
-    drop(b_batch);
-    let mut rng = geoplast::rng::named(1, "bench/rnn/colei");
-    let be: &dyn Backend<f32> = &Cpu;
-    let cell = ei_cells::colei(
-        be,
-        28,
-        256,
-        25,
-        0.29,
-        true,
-        false,
-        Some(1.5),
-        Activation::Relu,
-        1.0,
-        &mut rng,
-    );
-    let readout = Linear::new(
-        "readout",
-        256,
-        10,
-        Init::default(),
-        BiasKind::Split,
-        &mut rng,
-    );
-    let a_net = RecurrentNet { cell, readout }.read_excitatory_only(25);
-    let a = step_ms(a_net, &batch(28, 128, 28, 10, "last"), 0.0, reps * 2);
-    println!("rnn_a_colei_h256_b128_t28_step_ms: {a:.3}");
-    let c_net = dense(16, 64, 10, Activation::Tanh);
-    let c = step_ms(c_net, &batch(100, 16, 16, 10, "last"), 0.0, reps * 5);
-    println!("rnn_c_h64_b16_t100_step_ms: {c:.3}");
+    if run("b") {
+        let b_batch = batch(350, 64, 115, 17, "decisions");
+        let b = step_ms(dense(115, 256, 17, Activation::Relu), &b_batch, 0.1, few);
+        println!("rnn_b_h256_b64_t350_step_ms: {b:.3}");
+        println!("rnn_b_peak_rss_mb: {:.1}", peak_rss_mb());
+        println!(
+            "rnn_b_gemms_ms: {:.3}",
+            gemms_ms(115, 256, 64, 350, 17, few)
+        );
+    }
+    if run("a") {
+        let mut rng = geoplast::rng::named(1, "bench/rnn/colei");
+        let be: &dyn Backend<f32> = &Cpu;
+        let cell = ei_cells::colei(
+            be,
+            28,
+            256,
+            25,
+            0.29,
+            true,
+            false,
+            Some(1.5),
+            Activation::Relu,
+            1.0,
+            &mut rng,
+        );
+        let readout = Linear::new(
+            "readout",
+            256,
+            10,
+            Init::default(),
+            BiasKind::Split,
+            &mut rng,
+        );
+        let a_net = RecurrentNet { cell, readout }.read_excitatory_only(25);
+        let a = step_ms(a_net, &batch(28, 128, 28, 10, "last"), 0.0, reps * 2);
+        println!("rnn_a_colei_h256_b128_t28_step_ms: {a:.3}");
+    }
+    if run("c") {
+        let c_net = dense(16, 64, 10, Activation::Tanh);
+        let c = step_ms(c_net, &batch(100, 16, 16, 10, "last"), 0.0, reps * 5);
+        println!("rnn_c_h64_b16_t100_step_ms: {c:.3}");
+    }
 }

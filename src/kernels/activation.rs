@@ -19,7 +19,7 @@ impl Activation {
     pub fn f<T: Real>(self, x: T) -> T {
         match self {
             Activation::Relu => x.max(T::zero()),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => x.fast_tanh(),
             Activation::Sigmoid => T::one() / (T::one() + (-x).exp()),
             Activation::Identity => x,
         }

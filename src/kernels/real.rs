@@ -25,6 +25,8 @@ pub trait Real:
     fn f64(self) -> f64;
     /// `exp` built for vectorised loops (polynomial for `f32`, libm for `f64`).
     fn fast_exp(self) -> Self;
+    /// `tanh` built for vectorised loops (exp-based for `f32`, libm for `f64`).
+    fn fast_tanh(self) -> Self;
     /// The sign with `sign(0) = 0` (unlike `signum`, which gives ±1 for ±0).
     #[inline(always)]
     fn sign(self) -> Self {
@@ -47,6 +49,10 @@ impl Real for f32 {
     fn fast_exp(self) -> Self {
         super::exp::exp_f32(self)
     }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        super::exp::tanh_f32(self)
+    }
 }
 
 impl Real for f64 {
@@ -61,5 +67,9 @@ impl Real for f64 {
     #[inline(always)]
     fn fast_exp(self) -> Self {
         self.exp()
+    }
+    #[inline(always)]
+    fn fast_tanh(self) -> Self {
+        self.tanh()
     }
 }
