@@ -222,7 +222,7 @@ path = "{}"
 test = "{}"
 [model]
 kind = "rnn"
-hidden = [16]
+hidden = [32]
 activation = "tanh"
 [model.rnn]
 cell = "{cell}"

@@ -40,7 +40,7 @@ path = "{train}"
 test = "{test}"
 [model]
 kind = "rnn"
-hidden = [16]
+hidden = [32]
 activation = "tanh"
 [optimizer]
 lr = 0.1
@@ -81,7 +81,6 @@ def test_last_step_regression_values(tmp_path):
         .replace("epochs = 100", "epochs = 40")
         .replace("[loss]\nlabel_smoothing = 0.1\n", "")
         .replace('activation = "tanh"', 'activation = "relu"')
-        .replace("hidden = [16]", "hidden = [32]")
         .replace("lr = 0.1", "lr = 0.01\nclip_norm = 1.0")
     )
     r = subprocess.run([BIN, "train", str(cfg), "--out", str(tmp_path / "run")], capture_output=True, text=True)
