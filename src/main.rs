@@ -262,6 +262,35 @@ enum Command {
         geoplast power --truth ne --alternatives p1.5,p2 --noise mult=0.05 --noise mult=0.2\n  \
         geoplast power --init-from baseline_weights.csv --change 0.2 --synapses 500,2000,8000 --out runs/power")]
     Power(PowerArgs),
+    /// Singular values, SVD entropy, eigenvalues and spectral radius of every weight matrix:
+    /// of a .safetensors file, of a run folder (Dale's-law matrices rebuilt as the network uses
+    /// them), or of the model a training config starts from.
+    #[command(after_help = "Examples:\n  \
+        geoplast spectrum experiments/rnn_colei_clamp.toml      # the E/I initialisation, before training\n  \
+        geoplast spectrum runs/rnn_colei_clamp --out runs/rnn_colei_clamp/spectrum\n  \
+        geoplast spectrum weights.safetensors --include 'rnn.*' --json")]
+    Spectrum {
+        /// A .safetensors file, a run folder, or a training config (.toml).
+        source: PathBuf,
+        /// A run folder's initial weights instead of its final ones.
+        #[arg(long)]
+        init: bool,
+        /// Tensor-name globs to keep (.safetensors input).
+        #[arg(long)]
+        include: Vec<String>,
+        /// Tensor-name globs to leave out (.safetensors input).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// Folder with IDX files, for a config that reads images.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Write spectrum.json, spectrum.md and spectrum.{png,svg} here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -949,6 +978,91 @@ fn power_cmd(a: PowerArgs) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
+fn spectrum_cmd(
+    source: PathBuf,
+    init: bool,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    use geoplast::report::spectrum;
+    let file_only = |what: &str| {
+        if include.is_empty() && exclude.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(
+                "--include and --exclude select tensors of a .safetensors file, not of {what}"
+            ))
+        }
+    };
+    let (matrices, mut notes) = if source.is_dir() {
+        file_only("a run folder")?;
+        let w = if init {
+            "weights_init.safetensors"
+        } else {
+            "weights_final.safetensors"
+        };
+        if !source.join(w).exists() {
+            bail!(
+                "{} has no {w}: is it a finished geoplast run folder? (--init reads the initial \
+                 weights of a run that has started)",
+                source.display()
+            );
+        }
+        (spectrum::of_run(&source, w)?, vec![])
+    } else if source.extension().is_some_and(|e| e == "toml") {
+        file_only("a config")?;
+        let cfg = geoplast::train::load_config(&source, data_dir.as_deref(), None, &[])?;
+        let m = geoplast::train::initial_model(&cfg)?;
+        (
+            m.effective_matrices(),
+            vec!["the model at initialisation".to_string()],
+        )
+    } else if source.extension().is_some_and(|e| e == "safetensors") {
+        spectrum::of_file(&source, &include, &exclude)?
+    } else {
+        bail!(
+            "{}: give a .safetensors file, a run folder or a training config (.toml)",
+            source.display()
+        );
+    };
+    if matrices.is_empty() {
+        bail!(
+            "{}: no matrix to analyse (no 2-D tensor selected)",
+            source.display()
+        );
+    }
+    let pb = (matrices.len() > 1).then(|| progress(matrices.len() as u64, "spectrum: matrices"));
+    let mut spectra = Vec::new();
+    for m in &matrices {
+        spectra.push(spectrum::analyse(m)?);
+        if let Some(pb) = &pb {
+            pb.inc();
+        }
+    }
+    if let Some(pb) = pb {
+        pb.finish();
+    }
+    notes.retain(|n| !n.is_empty());
+    let src = source.display().to_string();
+    if let Some(dir) = &out {
+        spectrum::write(dir, &spectra, &notes, &src)?;
+    }
+    if json {
+        let v = serde_json::json!({ "source": src, "matrices": spectra, "notes": notes });
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        outln!("{}", spectrum::table(&spectra))?;
+        for n in &notes {
+            outln!("note: {n}")?;
+        }
+    }
+    Ok(())
+}
+
 fn fit_cmd(
     weights: PathBuf,
     column: usize,
@@ -1065,6 +1179,15 @@ fn main() -> std::process::ExitCode {
                 overwrite,
             } => reproduce(experiment, quick, full, out, data_dir, overwrite),
             Command::Geometry(args) => geometry_cmd(args),
+            Command::Spectrum {
+                source,
+                init,
+                include,
+                exclude,
+                data_dir,
+                json,
+                out,
+            } => spectrum_cmd(source, init, include, exclude, data_dir, json, out),
             Command::Sweep(args) => sweep_cmd(args),
             Command::Power(args) => power_cmd(args),
             Command::Fit {

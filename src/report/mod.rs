@@ -3,5 +3,6 @@
 pub mod fit;
 pub mod geometry;
 pub mod plot;
+pub mod spectrum;
 
 pub use plot::{Figure, Panel, PanelKind, Series};

@@ -35,6 +35,8 @@ pub struct Series {
 pub enum PanelKind {
     /// Curves on shared axes.
     Lines(Vec<Series>),
+    /// Unconnected points (a scatter), one colour per series.
+    Points(Vec<Series>),
     /// Overlaid histograms (densities) of named samples, `bins` bins over their joint range.
     Hist {
         samples: Vec<(String, Vec<f64>)>,
@@ -87,7 +89,7 @@ where
     DB::ErrorType: 'static,
 {
     let (xr, yr, hist) = match &p.kind {
-        PanelKind::Lines(series) => (
+        PanelKind::Lines(series) | PanelKind::Points(series) => (
             range(series.iter().flat_map(|s| s.x.iter().copied())),
             range(series.iter().flat_map(|s| s.y.iter().copied())),
             None,
@@ -137,6 +139,16 @@ where
                 if pts.len() <= 40 {
                     chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, c.filled())))?;
                 }
+            }
+        }
+        (PanelKind::Points(series), _) => {
+            for (i, s) in series.iter().enumerate() {
+                let c = PALETTE[i % PALETTE.len()];
+                let pts = s.x.iter().copied().zip(s.y.iter().copied());
+                chart
+                    .draw_series(pts.map(|p| Circle::new(p, 2, c.filled())))?
+                    .label(&s.name)
+                    .legend(move |(x, y)| Circle::new((x + 6, y), 3, c.filled()));
             }
         }
         (PanelKind::Hist { samples, .. }, Some((dens, width))) => {

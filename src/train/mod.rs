@@ -332,6 +332,29 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
     ))
 }
 
+/// The model of `cfg` for data of `shape`, started from `init_from` when `init_from` is set.
+fn model_of(cfg: &TrainConfig, shape: &Shape, init_from: bool) -> Result<model::Model> {
+    let mut m = model::build(
+        &cfg.model,
+        &cfg.optimizer,
+        shape.inputs,
+        shape.outputs,
+        shape.input_mean,
+        cfg.seed,
+    );
+    if let Some(path) = cfg.init_from.as_ref().filter(|_| init_from) {
+        init_from::apply(&mut m, path)?;
+    }
+    Ok(m)
+}
+
+/// The model `geoplast train` would start `cfg` (resolved and validated) from: its data are
+/// opened for their sizes (what `geoplast spectrum CONFIG.toml` inspects before training).
+pub fn initial_model(cfg: &TrainConfig) -> Result<model::Model> {
+    let (_, shape) = open_source(cfg)?;
+    model_of(cfg, &shape, true)
+}
+
 /// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
 /// when `resume` is set.
 pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> Result<Outcome> {
@@ -376,18 +399,8 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
             shape.min_input
         )));
     }
-    let mut model = model::build(
-        &cfg.model,
-        &cfg.optimizer,
-        shape.inputs,
-        shape.outputs,
-        shape.input_mean,
-        cfg.seed,
-    );
-    // A resumed run takes its weights from the checkpoint instead.
-    if let Some(path) = cfg.init_from.as_ref().filter(|_| !resume) {
-        init_from::apply(&mut model, path)?;
-    }
+    // A resumed run takes its weights from the checkpoint instead of `init_from`.
+    let mut model = model_of(cfg, &shape, !resume)?;
     if cfg.optimizer.keeps_signs()
         && let Some(p) = model.params().into_iter().find(|p| {
             // Masked entries (an E/I readout's weights from I units) are fixed at 0.

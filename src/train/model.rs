@@ -110,6 +110,73 @@ impl Model {
         Some(t)
     }
 
+    /// Every weight matrix as the network uses it, `(name, rows, cols, values)`: a free matrix as
+    /// it is, a Dale's-law one as its effective matrix (`W⁺·D`, `|W|·D`, `W_EE − W_EI·W_IE`),
+    /// rebuilt from its parameters (a weights file holds the parts).
+    pub fn effective_matrices(&self) -> Vec<(String, usize, usize, Vec<f64>)> {
+        let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+        let mut out = Vec::new();
+        match self {
+            Model::Feedforward(s) => {
+                for l in &s.layers {
+                    match l {
+                        Layer::Linear(l) => {
+                            let (r, c) = (l.outputs(), l.inputs());
+                            out.push((l.weight.name.clone(), r, c, f64s(&l.weight.value)));
+                        }
+                        Layer::ColEi(l) => {
+                            let (r, c) = (l.weight.shape[0], l.weight.shape[1]);
+                            let eff = l
+                                .weight
+                                .value
+                                .iter()
+                                .enumerate()
+                                .map(|(i, &w)| {
+                                    let m = if l.reparam { w.abs() } else { w };
+                                    (m * l.input_sign[i % c]) as f64
+                                })
+                                .collect();
+                            let what = if l.reparam { "|W|·D" } else { "W⁺·D" };
+                            out.push((format!("{} ({what})", l.weight.name), r, c, eff));
+                        }
+                        Layer::Dann(l) => {
+                            let syn = crate::nn::Synapses::Dann {
+                                ee: l.w_ee.clone(),
+                                ei: l.w_ei.clone(),
+                                ie: l.w_ie.clone(),
+                            };
+                            let (r, c) = syn.shape();
+                            let name = l.w_ee.name.trim_end_matches(".w_ee").to_string();
+                            out.push((
+                                format!("{name} (W_EE − W_EI·W_IE)"),
+                                r,
+                                c,
+                                syn.effective_f64(&Cpu),
+                            ));
+                        }
+                        Layer::Act(_) => {}
+                    }
+                }
+            }
+            Model::Recurrent(m) => {
+                for (base, w) in [
+                    ("rnn.weight_ih_l0", &m.cell.w_ih),
+                    ("rnn.weight_hh_l0", &m.cell.w_hh),
+                ] {
+                    let (r, c) = w.shape();
+                    let name = match w {
+                        crate::nn::Synapses::Free(p) => p.name.clone(),
+                        _ => format!("{base} (effective)"),
+                    };
+                    out.push((name, r, c, w.effective_f64(&Cpu)));
+                }
+                let r = &m.readout.weight;
+                out.push((r.name.clone(), r.shape[0], r.shape[1], f64s(&r.value)));
+            }
+        }
+        out
+    }
+
     /// The balance and spectral radius of a recurrent network's effective `W_rec`.
     pub fn recurrent_report(&self) -> Option<EiReport> {
         match self {
