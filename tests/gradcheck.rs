@@ -637,14 +637,7 @@ fn recurrent_cells_and_readouts_through_time() {
         ),
     ];
     for (what, cell) in cells {
-        let readout = Linear::new(
-            "readout",
-            hidden,
-            outputs,
-            Init::default(),
-            BiasKind::Uniform,
-            &mut rng(),
-        );
+        let readout = readout(hidden, outputs);
         let net = RecurrentNet { cell, readout };
         let net = if what.starts_with("colei") {
             net.read_excitatory_only(2)
@@ -722,14 +715,7 @@ fn truncated_bptt_through_a_reused_record() {
         0.7,
         &mut rng(),
     );
-    let readout = Linear::new(
-        "readout",
-        hidden,
-        outputs,
-        Init::default(),
-        BiasKind::Uniform,
-        &mut rng(),
-    );
+    let readout = readout(hidden, outputs);
     let net = RecurrentNet { cell, readout };
     let r = rand_mat(half, outputs, -1.0, 1.0, 62);
     for be in BACKENDS {
@@ -765,4 +751,17 @@ fn truncated_bptt_through_a_reused_record() {
             }
         }
     }
+}
+
+/// A linear readout of `hidden` rates into `outputs`.
+fn readout(hidden: usize, outputs: usize) -> Linear<f64> {
+    let init = Init::default();
+    Linear::new(
+        "readout",
+        hidden,
+        outputs,
+        init,
+        BiasKind::Uniform,
+        &mut rng(),
+    )
 }

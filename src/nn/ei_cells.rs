@@ -32,6 +32,11 @@ pub fn report<T: Real>(be: &dyn Backend<T>, cell: &Rnn<T>) -> EiReport {
     }
 }
 
+/// The mean row sum of `cell`'s effective recurrent matrix alone (no eigenvalues).
+pub fn mean_row_sum<T: Real>(be: &dyn Backend<T>, cell: &Rnn<T>) -> f64 {
+    cell.w_hh.effective_f64(be).iter().sum::<f64>() / cell.hidden().max(1) as f64
+}
+
 /// A magnitude parameter named `name`: non-negative (`W⁺`, clamped or trained by EG), or free
 /// under the reparametrisation `|W|·D`.
 fn magnitudes<T: Real>(mut p: Param<T>, name: String, reparam: bool) -> Param<T> {

@@ -44,7 +44,7 @@ impl Model {
                 crate::nn::Synapses::Free(_) => vec![],
                 w => vec![(
                     w.params()[0].name.clone(),
-                    ei_cells::report(&Cpu, &m.cell).mean_row_sum,
+                    ei_cells::mean_row_sum(&Cpu, &m.cell),
                 )],
             },
         }
