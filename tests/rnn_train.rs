@@ -371,3 +371,38 @@ fn init_from_loads_pytorch_names_and_splits_biases_for_eg() {
         assert!(err.contains(&format!("`{n}` has shape")), "{err}");
     }
 }
+
+#[test]
+fn the_adding_problem_is_generated_and_learned() {
+    let d = tempfile::tempdir().unwrap();
+    let text = r#"
+seed = 1
+epochs = 20
+batch_size = 20
+[data]
+kind = "adding"
+steps = 10
+train = 1000
+test = 500
+[model]
+kind = "rnn"
+hidden = [32]
+[optimizer]
+lr = 0.01
+momentum = 0.9
+clip_norm = 1.0
+"#;
+    let (ok, out, err) = train(d.path(), "add", text, &[]);
+    assert!(ok, "{err}");
+    let s = summary(&d.path().join("add"));
+    // The constant guess 1 scores about 1/6.
+    let mse = s["test_loss"].as_f64().unwrap();
+    assert!(mse < 0.05, "MSE {mse}: {out}");
+    let (ok, _, err) = train(
+        d.path(),
+        "short",
+        &text.replace("steps = 10", "steps = 1"),
+        &[],
+    );
+    assert!(!ok && err.contains("data.steps"), "{err}");
+}

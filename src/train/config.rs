@@ -107,6 +107,17 @@ pub enum DataConfig {
         #[serde(default = "default_test_fraction")]
         test_fraction: f64,
     },
+    /// The adding problem (Le et al. 2015; science.md E10): two channels over `steps` steps,
+    /// channel 0 U(0, 1) values, channel 1 marking one step in each half; the target is the sum
+    /// of the two marked values at the last step (MSE; predicting 1 gives about 1/6).
+    Adding {
+        #[serde(default = "default_adding_steps")]
+        steps: usize,
+        #[serde(default = "default_adding_train")]
+        train: usize,
+        #[serde(default = "default_adding_test")]
+        test: usize,
+    },
     /// Sequences in an `.npz` archive, time first: `x` float `[T, N, in]`; `y` integer `[N]`
     /// (label at the last step) or `[T, N]` (per step), or float `[N, out]` / `[T, N, out]`
     /// (regression); optional `mask` bool `[T, N]` (the decision mask: cross-entropy inside,
@@ -127,6 +138,15 @@ pub enum DataConfig {
 
 fn default_test_fraction() -> f64 {
     0.2
+}
+fn default_adding_steps() -> usize {
+    100
+}
+fn default_adding_train() -> usize {
+    10_000
+}
+fn default_adding_test() -> usize {
+    1_000
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -585,6 +605,19 @@ impl TrainConfig {
                 );
             }
             _ => {}
+        }
+        if let DataConfig::Adding { steps, train, test } = &self.data {
+            if *steps < 2 {
+                return Err(format!(
+                    "data.steps must be >= 2 (one marked step in each half; got {steps})"
+                ));
+            }
+            if *train == 0 || *test == 0 {
+                return Err("data.train and data.test must be >= 1 sequence".into());
+            }
+            if self.model.kind != ModelKind::Rnn {
+                return Err("the adding problem holds sequences: use model.kind = \"rnn\"".into());
+            }
         }
         if let DataConfig::Digits { test_fraction } = &self.data
             && !(*test_fraction > 0.0 && *test_fraction < 1.0)

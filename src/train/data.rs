@@ -248,6 +248,18 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
                 binary: false,
             })
         }
+        DataConfig::Adding { steps, train, test } => {
+            let generate = |n: usize, split: &str| {
+                let mut rng = crate::rng::named(seed, &format!("data/adding/{split}"));
+                Split::Seq(super::sequences::adding(n, *steps, &mut rng))
+            };
+            Ok(Data {
+                train: generate(*train, "train"),
+                test: generate(*test, "test"),
+                outputs: 1,
+                binary: false,
+            })
+        }
         DataConfig::Npz {
             path,
             test,

@@ -53,6 +53,11 @@ pub fn data_bytes(data: &DataConfig) -> Option<u64> {
         }
         // Read from files whose headers are checked as they are read.
         DataConfig::Idx { .. } | DataConfig::Digits { .. } | DataConfig::Npz { .. } => Some(0),
+        // Sequences of `steps` × 2 f32 inputs and one target.
+        DataConfig::Adding { steps, train, test } => (*train as u64)
+            .checked_add(*test as u64)?
+            .checked_mul((*steps as u64).checked_mul(2)?.checked_add(1)?)?
+            .checked_mul(4),
         // The held-out test set: n_test × (inputs + outputs) f32.
         DataConfig::Teacher { task } => (task.n_test as u64)
             .checked_mul((task.inputs as u64).checked_add(task.outputs as u64)?)?

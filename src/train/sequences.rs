@@ -201,6 +201,32 @@ impl SeqSplit {
     }
 }
 
+/// `n` sequences of the adding problem of `steps` steps from the generator `rng`.
+pub fn adding(n: usize, steps: usize, rng: &mut impl rand::Rng) -> SeqSplit {
+    use rand::RngExt;
+    let half = steps / 2;
+    let mut x = vec![0f32; n * steps * 2];
+    let mut y = Vec::with_capacity(n);
+    for s in 0..n {
+        let at = |t: usize| (s * steps + t) * 2;
+        for t in 0..steps {
+            x[at(t)] = rng.random_range(0.0f32..1.0);
+        }
+        let (a, b) = (rng.random_range(0..half), rng.random_range(half..steps));
+        x[at(a) + 1] = 1.0;
+        x[at(b) + 1] = 1.0;
+        y.push(x[at(a)] + x[at(b)]);
+    }
+    SeqSplit {
+        steps,
+        inputs: 2,
+        x,
+        labels: Labels::ValuesLast { out: 1, v: y },
+        decision: None,
+        loss_mask: None,
+    }
+}
+
 /// Reads the 8×8 digits (pixels/16) embedded in `smartcore`.
 pub fn digits() -> Dataset {
     let d = smartcore::dataset::digits::load_dataset();
