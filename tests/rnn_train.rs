@@ -288,6 +288,12 @@ fn bad_recurrent_inputs_are_refused_with_the_key() {
         (config("colei", "i_fraction = 0.01", GD), "inhibitory units"),
         (config("dense", "noise = -1", GD), "noise"),
         (
+            config("dense", "", GD)
+                .replace("hidden = [32]", "hidden = [3000]")
+                .replace("batch_size = 32", "batch_size = 1000000000"),
+            "the recurrent states of",
+        ),
+        (
             config("dense", "", GD).replace("hidden = [32]", "hidden = [32, 32]"),
             "one recurrent layer",
         ),

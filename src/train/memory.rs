@@ -115,6 +115,21 @@ pub fn check_model(cfg: &ModelConfig, inputs: usize, outputs: usize) -> Result<(
     )
 }
 
+/// Refuses a recurrent run whose record of states cannot fit: the states, rates, BPTT's
+/// pre-activation gradients and ∂L/∂r of every step, four `T·rows·H` f32 arrays, for the
+/// larger of a training batch and an evaluation batch of `rows` sequences.
+pub fn check_record(steps: usize, rows: usize, hidden: usize) -> Result<()> {
+    let need = (steps as u64)
+        .checked_mul(rows as u64)
+        .and_then(|n| n.checked_mul(hidden as u64))
+        .and_then(|n| n.checked_mul(16));
+    fits(
+        need,
+        &format!("the recurrent states of {steps} steps × {rows} sequences × {hidden} units"),
+        "reduce batch_size, model.hidden or the sequence length (or set model.rnn.window)",
+    )
+}
+
 fn gib(bytes: u64) -> String {
     format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }

@@ -387,6 +387,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
             shape.steps, shape.steps
         )));
     }
+    if rnn.is_some() {
+        // Training batches of `batch_size` sequences (a window's worth of steps under
+        // truncation), and evaluation batches of whole sequences.
+        let window = rnn.and_then(|r| r.window).unwrap_or(shape.steps);
+        let h = cfg.model.hidden[0];
+        memory::check_record(window, cfg.batch_size, h)?;
+        memory::check_record(shape.steps, source::eval_sequences(shape.steps), h)?;
+    }
     let dale_cell = rnn.is_some_and(|r| r.cell != config::Cell::Dense);
     if (rnn.is_none() && cfg.model.kind != ModelKind::Mlp || dale_cell) && shape.min_input < 0.0 {
         return Err(Error::Config(format!(

@@ -75,6 +75,12 @@ pub type DataSource = dyn Source<Batch = Batch>;
 /// Evaluation batches of at most this many samples.
 const EVAL_ROWS: usize = 1000;
 
+/// Sequences of `steps` steps per evaluation batch: about as many step rows as 1,000 rows of
+/// 28-step images.
+pub fn eval_sequences(steps: usize) -> usize {
+    (EVAL_ROWS * 28 / steps.max(1)).clamp(1, EVAL_ROWS)
+}
+
 /// A data set in batches of `batch_size`, reshuffled every epoch from the named generator of
 /// that epoch (`train/shuffle/epoch{e}`), so the batch of update t depends on t alone.
 pub struct Shuffled {
@@ -108,7 +114,7 @@ impl Shuffled {
         let all: Vec<usize> = (0..data.test.len()).collect();
         // Sequences are evaluated in batches of about as many time-step rows as images.
         let chunk = match &data.test {
-            Split::Seq(s) => (EVAL_ROWS * 28 / s.steps).clamp(1, EVAL_ROWS),
+            Split::Seq(s) => eval_sequences(s.steps),
             _ => EVAL_ROWS,
         };
         let test = all
