@@ -332,8 +332,8 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
     ))
 }
 
-/// The model of `cfg` for data of `shape`, started from `init_from` when `init_from` is set.
-fn model_of(cfg: &TrainConfig, shape: &Shape, init_from: bool) -> Result<model::Model> {
+/// The model of `cfg` for data of `shape`, started from the tensors of `start` if given.
+fn model_of(cfg: &TrainConfig, shape: &Shape, start: Option<&Path>) -> Result<model::Model> {
     let mut m = model::build(
         &cfg.model,
         &cfg.optimizer,
@@ -342,7 +342,7 @@ fn model_of(cfg: &TrainConfig, shape: &Shape, init_from: bool) -> Result<model::
         shape.input_mean,
         cfg.seed,
     );
-    if let Some(path) = cfg.init_from.as_ref().filter(|_| init_from) {
+    if let Some(path) = start {
         init_from::apply(&mut m, path)?;
     }
     Ok(m)
@@ -352,7 +352,7 @@ fn model_of(cfg: &TrainConfig, shape: &Shape, init_from: bool) -> Result<model::
 /// opened for their sizes (what `geoplast spectrum CONFIG.toml` inspects before training).
 pub fn initial_model(cfg: &TrainConfig) -> Result<model::Model> {
     let (_, shape) = open_source(cfg)?;
-    model_of(cfg, &shape, true)
+    model_of(cfg, &shape, cfg.init_from.as_deref())
 }
 
 /// Trains `cfg` (resolved and validated) into `run_dir`, or continues it from its checkpoint
@@ -407,8 +407,14 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
             shape.min_input
         )));
     }
-    // A resumed run takes its weights from the checkpoint instead of `init_from`.
-    let mut model = model_of(cfg, &shape, !resume)?;
+    // A resumed run starts from its own initial weights (so that the reports of the
+    // initialisation below are the run's, `init_from` or not), then loads its checkpoint.
+    let init_file = run_dir.join("weights_init.safetensors");
+    let start = match resume {
+        true => init_file.exists().then_some(init_file.as_path()),
+        false => cfg.init_from.as_deref(),
+    };
+    let mut model = model_of(cfg, &shape, start)?;
     if cfg.optimizer.keeps_signs()
         && let Some(p) = model.params().into_iter().find(|p| {
             // Masked entries (an E/I readout's weights from I units) are fixed at 0.
