@@ -24,17 +24,21 @@ pub struct EiReport {
 
 /// The report of `cell`'s recurrent matrix.
 pub fn report<T: Real>(be: &dyn Backend<T>, cell: &Rnn<T>) -> EiReport {
-    let h = cell.hidden();
     let w = cell.w_hh.effective_f64(be);
     EiReport {
-        mean_row_sum: w.iter().sum::<f64>() / h.max(1) as f64,
-        spectral_radius: super::spectrum::spectral_radius(&w, h),
+        mean_row_sum: row_sum_mean(&w, cell.hidden()),
+        spectral_radius: super::spectrum::spectral_radius(&w, cell.hidden()),
     }
 }
 
 /// The mean row sum of `cell`'s effective recurrent matrix alone (no eigenvalues).
 pub fn mean_row_sum<T: Real>(be: &dyn Backend<T>, cell: &Rnn<T>) -> f64 {
-    cell.w_hh.effective_f64(be).iter().sum::<f64>() / cell.hidden().max(1) as f64
+    row_sum_mean(&cell.w_hh.effective_f64(be), cell.hidden())
+}
+
+/// The mean over the `rows` rows of `w` of each row's sum.
+fn row_sum_mean(w: &[f64], rows: usize) -> f64 {
+    w.iter().sum::<f64>() / rows.max(1) as f64
 }
 
 /// A magnitude parameter named `name`: non-negative (`W⁺`, clamped or trained by EG), or free

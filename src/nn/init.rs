@@ -75,6 +75,17 @@ pub fn signed_lognormal_params(std: f64, ratio: f64) -> (f64, f64) {
 }
 
 impl Init {
+    /// The same distribution with its scale set by `fan` (§2.6: an RNN cell's matrices use
+    /// fan_out = H); distributions without a fan are unchanged.
+    pub fn with_fan(self, fan: Fan) -> Self {
+        match self {
+            Init::Normal { gain, .. } => Init::Normal { gain, fan },
+            Init::Uniform { gain, .. } => Init::Uniform { gain, fan },
+            Init::SignedLogNormal { ratio, gain, .. } => Init::SignedLogNormal { ratio, gain, fan },
+            other => other,
+        }
+    }
+
     /// Every parameter in a range where the distribution exists and its samples are finite
     /// 32-bit floats (a range check written `lo <= v && v <= hi` is also false for NaN), and a
     /// constant representable in f32. Gains beyond 1e30 overflow f32 weights; below 1e-30 the

@@ -85,8 +85,11 @@ impl<T: Real> RecurrentNet<T> {
             T::one(),
         );
         self.readout.bias.backward(be, dy, grads);
-        // ∂L/∂r of every step: the readout's rows, zero before the last step for `Last`.
-        let mut d_r = vec![T::zero(); rec.steps() * rec.batch * h];
+        // ∂L/∂r of every step: the readout's rows, zero before the last step for `Last`; in
+        // the record's scratch, reused by every update.
+        let mut d_r = std::mem::take(&mut rec.d_r);
+        d_r.clear();
+        d_r.resize(rec.steps() * rec.batch * h, T::zero());
         let at = d_r.len() - dy.rows * h;
         be.gemm(
             &mut d_r[at..],
@@ -94,7 +97,9 @@ impl<T: Real> RecurrentNet<T> {
             Operand::new(&self.readout.weight.value, out_n, h),
             T::zero(),
         );
-        self.cell.backward(be, rec, &d_r, false, grads).dx0
+        let dx0 = self.cell.backward(be, rec, &d_r, false, grads).dx0;
+        rec.d_r = d_r;
+        dx0
     }
 
     pub fn params(&self) -> Vec<&Param<T>> {

@@ -60,6 +60,8 @@ pub struct Record<T> {
     w_in: Vec<T>,
     w_rec: Vec<T>,
     dw: Vec<T>,
+    /// ∂L/∂r of every step, the scratch of a readout's backward pass.
+    pub(super) d_r: Vec<T>,
 }
 
 impl<T: Real> Record<T> {
@@ -163,6 +165,7 @@ impl<T: Real> Rnn<T> {
             w_in: Vec::new(),
             w_rec: Vec::new(),
             dw: Vec::new(),
+            d_r: Vec::new(),
         };
         self.restart(be, &mut rec, x0, batch);
         rec

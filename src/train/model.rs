@@ -7,7 +7,7 @@ use crate::nn::Bias;
 use crate::nn::colei::ei_split;
 use crate::nn::ei_cells::{self, EiReport};
 use crate::nn::{
-    BiasKind, ColEi, Dann, Fan, Grads, Init, Layer, Linear, Param, RecurrentNet, Rnn, Sequential,
+    BiasKind, ColEi, Dann, Fan, Grads, Layer, Linear, Param, RecurrentNet, Rnn, Sequential,
 };
 use crate::optim::OptimConfig;
 use std::collections::BTreeMap;
@@ -277,26 +277,6 @@ pub fn build(
     Model::Feedforward(Sequential { layers })
 }
 
-/// `fan` replaced by `Out` (§2.6: an RNN cell's matrices use fan_out = H).
-fn fan_out(init: Init) -> Init {
-    match init {
-        Init::Normal { gain, .. } => Init::Normal {
-            gain,
-            fan: Fan::Out,
-        },
-        Init::Uniform { gain, .. } => Init::Uniform {
-            gain,
-            fan: Fan::Out,
-        },
-        Init::SignedLogNormal { ratio, gain, .. } => Init::SignedLogNormal {
-            ratio,
-            gain,
-            fan: Fan::Out,
-        },
-        other => other,
-    }
-}
-
 /// The recurrent network of `cfg`: the cell of `[model.rnn]` and a readout (`model.init` with
 /// fan-in; from E units only for E/I cells).
 fn recurrent(
@@ -318,7 +298,7 @@ fn recurrent(
             "rnn",
             inputs,
             h,
-            fan_out(cfg.init),
+            cfg.init.with_fan(Fan::Out),
             bias,
             act,
             alpha,

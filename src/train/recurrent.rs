@@ -145,12 +145,16 @@ pub fn gradients(
             continue;
         }
         let out = net.forward(be, rec, &x0, u, b, n, readout);
-        let (targets, mask) = match readout {
-            Readout::Every if !whole => slice(&batch.targets, batch.mask.as_deref(), rows, outputs),
-            _ => (batch.targets.clone(), batch.mask.clone()),
+        // A window's own targets; the batch's, borrowed, when the window is the whole sequence
+        // or the targets are at the last step.
+        let sliced = (readout == Readout::Every && !whole)
+            .then(|| slice(&batch.targets, batch.mask.as_deref(), rows, outputs));
+        let (targets, mask) = match &sliced {
+            Some((t, m)) => (t, m.as_deref()),
+            None => (&batch.targets, batch.mask.as_deref()),
         };
         let mut grad = Mat::zeros(out.rows, out.cols);
-        let l = loss_of(be, &out, &targets, mask.as_deref(), smoothing, &mut grad) as f64;
+        let l = loss_of(be, &out, targets, mask, smoothing, &mut grad) as f64;
         if !l.is_finite() {
             return l;
         }

@@ -141,29 +141,21 @@ impl SeqSplit {
                     .copy_from_slice(&self.x[from..from + inp]);
             }
         }
-        // A per-step array of `n × T` values, time-major over the batch.
-        let steps_of = |v: &dyn Fn(usize) -> f32| -> Vec<f32> {
-            (0..t_n)
-                .flat_map(|t| idx.iter().map(move |&i| (i, t)))
-                .map(|(i, t)| v(i * t_n + t))
-                .collect()
-        };
-        let loss_mask = self
-            .loss_mask
-            .as_ref()
-            .map(|m| steps_of(&|k| m[k] as u8 as f32));
+        // Where each time-major row of the batch is in a per-step `n × T` array.
+        let order: Vec<usize> = (0..t_n)
+            .flat_map(|t| idx.iter().map(move |&i| i * t_n + t))
+            .collect();
+        let as_weights = |m: &[bool]| order.iter().map(|&k| m[k] as u8 as f32).collect();
+        let loss_mask: Option<Vec<f32>> = self.loss_mask.as_deref().map(as_weights);
         let (targets, mask) = match &self.labels {
             Labels::Last(l) => (Targets::Classes(idx.iter().map(|&i| l[i]).collect()), None),
             Labels::Steps(l) => {
-                let labels: Vec<u32> = steps_of(&|k| l[k] as f32)
-                    .into_iter()
-                    .map(|v| v as u32)
-                    .collect();
+                let labels: Vec<u32> = order.iter().map(|&k| l[k]).collect();
                 match &self.decision {
                     Some(d) => (
                         Targets::Decisions {
                             labels,
-                            decision: steps_of(&|k| d[k] as u8 as f32),
+                            decision: as_weights(d),
                         },
                         loss_mask,
                     ),
@@ -179,9 +171,9 @@ impl SeqSplit {
                 None,
             ),
             Labels::ValuesSteps { out, v } => {
-                let vals = (0..t_n)
-                    .flat_map(|t| idx.iter().map(move |&i| (i * t_n + t) * out))
-                    .flat_map(|k| v[k..k + out].iter().copied())
+                let vals = order
+                    .iter()
+                    .flat_map(|&k| v[k * out..(k + 1) * out].iter().copied())
                     .collect();
                 // The step mask weights every output of its step.
                 let m = loss_mask.map(|m| {
