@@ -56,6 +56,7 @@ fn batch(steps: usize, b: usize, inputs: usize, classes: usize, kind: &str) -> B
                 .map(|r| (r / b >= steps * 9 / 10) as u8 as f32)
                 .collect(),
             labels,
+            groups: None,
         },
         _ => Targets::Classes(labels),
     };

@@ -291,6 +291,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The cognitive tasks (Yang-19, Mod-Cog, classic NeuroGym tasks): list them, picture a
+    /// task's trials, or sample windows of task streams into an .npz file for PyTorch.
+    #[command(subcommand)]
+    Tasks(TasksCmd),
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -346,6 +350,143 @@ macro_rules! outln {
         use std::io::Write as _;
         writeln!(std::io::stdout(), $($arg)*).context("writing to standard output")
     }};
+}
+
+#[derive(Subcommand)]
+enum TasksCmd {
+    /// Every task: rule index, family, input and output sizes, dt, mean trial length, periods.
+    List {
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A picture (PNG + SVG) of a few trials of one task: inputs over time, target class,
+    /// decision mask and period boundaries.
+    #[command(after_help = "Example:\n  geoplast tasks show dlydm1 --out runs/tasks")]
+    Show {
+        name: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Trials to draw.
+        #[arg(long, default_value_t = 3)]
+        trials: usize,
+        /// Time step in ms (default: the task's).
+        #[arg(long)]
+        dt: Option<u32>,
+        /// Folder for NAME.png and NAME.svg.
+        #[arg(long, default_value = "runs/tasks")]
+        out: PathBuf,
+    },
+    /// One window of B task streams of T steps as .npz: x float32 [T, B, in], y int64 [T, B],
+    /// mask bool [T, B] (decision steps), task int32 [T, B], task_names.
+    #[command(after_help = "Examples:\n  \
+        geoplast tasks sample modcog --batch 512 --steps 350 --seed 7 --out modcog.npz\n  \
+        geoplast tasks sample go_no_go --batch 16 --steps 100 --seed 0 --out gng.npz --noise")]
+    Sample {
+        /// A task name, `yang19` (53 inputs) or `modcog` (115 inputs).
+        set: String,
+        #[arg(long)]
+        batch: usize,
+        #[arg(long)]
+        steps: usize,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Add E2's training input noise, N(0, 0.1²) on every element (without it the inputs
+        /// carry only each task's own stimulus noise).
+        #[arg(long)]
+        noise: bool,
+        /// Label convention of ring responses.
+        #[arg(long, value_enum, default_value = "reference")]
+        labels: LabelsArg,
+        /// Time step in ms (default: the task set's).
+        #[arg(long)]
+        dt: Option<u32>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LabelsArg {
+    Reference,
+    Corrected,
+}
+
+fn tasks_cmd(cmd: TasksCmd) -> Result<()> {
+    use geoplast::report::tasks;
+    use geoplast::tasks::cognitive::LabelMode;
+    match cmd {
+        TasksCmd::List { json } => {
+            let rows = tasks::list();
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                outln!("{}", tasks::list_text(&rows))?;
+            }
+        }
+        TasksCmd::Show {
+            name,
+            seed,
+            trials,
+            dt,
+            out,
+        } => {
+            for p in tasks::show(&name, seed, trials, dt, &out)? {
+                outln!("wrote {}", p.display())?;
+            }
+        }
+        TasksCmd::Sample {
+            set,
+            batch,
+            steps,
+            seed,
+            out,
+            noise,
+            labels,
+            dt,
+            overwrite,
+        } => {
+            if out.exists() && !overwrite {
+                bail!(
+                    "{} exists; pass --overwrite to replace it or choose another --out",
+                    out.display()
+                );
+            }
+            if let Some(dir) = out
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+            {
+                bail!("the folder of --out, {}, does not exist", dir.display());
+            }
+            let req = tasks::Sample {
+                set,
+                batch,
+                steps,
+                seed,
+                noise,
+                labels: match labels {
+                    LabelsArg::Reference => LabelMode::Reference,
+                    LabelsArg::Corrected => LabelMode::Corrected,
+                },
+                dt,
+            };
+            let start = Instant::now();
+            let w = tasks::sample(&req, &out)?;
+            outln!(
+                "wrote {} (x [{}, {}, {}], {} decision steps) in {:.2} s",
+                out.display(),
+                w.steps,
+                w.batch,
+                w.inputs,
+                w.decision.iter().filter(|&&d| d).count(),
+                start.elapsed().as_secs_f64()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Inputs from this many values on show progress in `geometry` and `fit` (about a second).
@@ -1189,6 +1330,7 @@ fn main() -> std::process::ExitCode {
                 out,
             } => spectrum_cmd(source, init, include, exclude, data_dir, json, out),
             Command::Sweep(args) => sweep_cmd(args),
+            Command::Tasks(cmd) => tasks_cmd(cmd),
             Command::Power(args) => power_cmd(args),
             Command::Fit {
                 weights,

@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod durable;
 pub mod lock;
+pub mod npz;
 pub mod pairs;
 pub mod run;
 pub mod tensorboard;

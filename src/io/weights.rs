@@ -454,11 +454,27 @@ pub fn read_npz_all(path: &Path) -> Result<std::collections::BTreeMap<String, Nd
         .collect();
     let mut out = std::collections::BTreeMap::new();
     for n in names {
+        // Text arrays (`task_names` of `geoplast tasks sample`) label the numeric ones.
+        let mut head = Vec::new();
+        if let Ok(entry) = z.by_name(&n) {
+            let _ = entry.take(128).read_to_end(&mut head);
+        }
+        if text_member(&head) {
+            continue;
+        }
         let b = read_member(&mut z, &n, path)?;
         let name = n.trim_end_matches(".npy").to_string();
         out.insert(name.clone(), parse_nd(&b, &name, path)?);
     }
     Ok(out)
+}
+
+/// Whether a `.npy` member holds strings (dtype `U` or `S`).
+fn text_member(head: &[u8]) -> bool {
+    let h = String::from_utf8_lossy(head);
+    ["'<U", "'>U", "'|S", "'|U"]
+        .iter()
+        .any(|d| h.contains(&format!("'descr': {d}")))
 }
 
 fn read_npz(path: &Path, member: Option<&str>) -> Result<Table> {

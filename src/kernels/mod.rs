@@ -15,6 +15,7 @@ pub mod exp;
 pub mod gemm;
 pub mod log;
 pub mod loss;
+pub mod normal;
 pub mod real;
 pub mod reference;
 pub mod update;

@@ -4,5 +4,6 @@ pub mod fit;
 pub mod geometry;
 pub mod plot;
 pub mod spectrum;
+pub mod tasks;
 
 pub use plot::{Figure, Panel, PanelKind, Series};

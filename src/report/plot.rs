@@ -42,6 +42,14 @@ pub enum PanelKind {
         samples: Vec<(String, Vec<f64>)>,
         bins: usize,
     },
+    /// A heat map of `z` (`rows × cols`, row 0 drawn at the bottom) over x = 0..cols and
+    /// y = 0..rows, with vertical lines at `marks` (e.g. period boundaries).
+    Heat {
+        z: Vec<f64>,
+        rows: usize,
+        cols: usize,
+        marks: Vec<f64>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +77,25 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(127, 127, 127),
 ];
 
+/// Three stops of the viridis colour map, interpolated linearly; `v` in [0, 1].
+fn viridis(v: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 3] = [
+        (68.0, 1.0, 84.0),
+        (33.0, 145.0, 140.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let v = if v.is_finite() {
+        v.clamp(0.0, 1.0) * 2.0
+    } else {
+        0.0
+    };
+    let i = (v as usize).min(1);
+    let f = v - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = vals
         .filter(|v| v.is_finite())
@@ -80,6 +107,39 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = ((hi - lo) * 0.05).max(1e-9 * lo.abs().max(1.0));
     (lo - pad, hi + pad)
+}
+
+/// The corner whose box (a third of the width, a quarter of the height) holds the fewest data
+/// points, so the legend hides as little as possible; histograms keep the upper right.
+fn legend_corner(kind: &PanelKind, xr: (f64, f64), yr: (f64, f64)) -> SeriesLabelPosition {
+    let (PanelKind::Lines(series) | PanelKind::Points(series)) = kind else {
+        return SeriesLabelPosition::UpperRight;
+    };
+    let corners = [
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let (w, h) = (xr.1 - xr.0, yr.1 - yr.0);
+    let count = |right: bool, upper: bool| {
+        let pts = series.iter().flat_map(|s| s.x.iter().zip(&s.y));
+        pts.filter(|&(&x, &y)| {
+            let fx = (x - xr.0) / w;
+            let fy = (y - yr.0) / h;
+            (if right {
+                fx > 2.0 / 3.0
+            } else {
+                fx < 1.0 / 3.0
+            }) && (if upper { fy > 0.75 } else { fy < 0.25 })
+        })
+        .count()
+    };
+    // Ties keep the earlier corner (lower right first, as before).
+    corners
+        .into_iter()
+        .min_by_key(|&(_, r, u)| count(r, u))
+        .map_or(SeriesLabelPosition::LowerRight, |c| c.0)
 }
 
 type DrawResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -94,6 +154,7 @@ where
             range(series.iter().flat_map(|s| s.y.iter().copied())),
             None,
         ),
+        PanelKind::Heat { rows, cols, .. } => ((0.0, *cols as f64), (0.0, *rows as f64), None),
         PanelKind::Hist { samples, bins } => {
             let (lo, hi) = range(samples.iter().flat_map(|(_, v)| v.iter().copied()));
             let width = (hi - lo) / *bins as f64;
@@ -163,6 +224,30 @@ where
                 });
             }
         }
+        (
+            PanelKind::Heat {
+                z,
+                rows,
+                cols,
+                marks,
+            },
+            _,
+        ) => {
+            let (lo, hi) = range(z.iter().copied());
+            let cells = (0..*rows).flat_map(|r| (0..*cols).map(move |c| (r, c)));
+            chart.draw_series(cells.map(|(r, c)| {
+                let v = (z[r * cols + c] - lo) / (hi - lo);
+                let (x, y) = (c as f64, r as f64);
+                Rectangle::new([(x, y), (x + 1.0, y + 1.0)], viridis(v).filled())
+            }))?;
+            for &m in marks {
+                chart.draw_series(LineSeries::new(
+                    [(m, 0.0), (m, *rows as f64)],
+                    WHITE.mix(0.8).stroke_width(1),
+                ))?;
+            }
+            return Ok(());
+        }
         _ => unreachable!("histogram densities are computed for histogram panels"),
     }
     chart
@@ -170,11 +255,7 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .label_font(("sans-serif", 12))
-        .position(if matches!(p.kind, PanelKind::Lines(_)) {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
-        })
+        .position(legend_corner(&p.kind, xr, yr))
         .draw()?;
     Ok(())
 }

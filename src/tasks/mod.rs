@@ -1,6 +1,7 @@
 //! Data sources. Each generator is seeded explicitly and reads like the methods section of its
 //! paper.
 
+pub mod cognitive;
 pub mod dataset;
 pub mod idx;
 pub mod linreg;

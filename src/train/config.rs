@@ -118,6 +118,36 @@ pub enum DataConfig {
         #[serde(default = "default_adding_test")]
         test: usize,
     },
+    /// Streams of cognitive-task trials (science.md §6), generated on the fly, counted in
+    /// updates: each update is the next window of `batch_size` streams, which continue across
+    /// updates (and across a resume). Evaluated on a fixed, seeded held-out set.
+    Tasks {
+        /// `modcog` (115 inputs, 17 outputs), `yang19` (53 inputs) or one task's name.
+        #[serde(default = "default_task_set")]
+        set: String,
+        /// Steps per window.
+        #[serde(default = "default_task_steps")]
+        steps: usize,
+        /// Time step in ms (default: the set's, 100 ms for the collections).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dt: Option<u32>,
+        /// `reference` (the EG paper's labels, default) or `corrected`.
+        #[serde(default)]
+        labels: crate::tasks::cognitive::LabelMode,
+        /// E2's training input noise N(0, 0.1²) on every element (never on the held-out set).
+        #[serde(default = "default_true")]
+        noise: bool,
+        /// Held-out sequences (one window of as many streams).
+        #[serde(default = "default_task_held_out")]
+        held_out: usize,
+        /// Which fixed held-out set to evaluate on: `validation` (for selection) or `test`.
+        #[serde(default = "default_held_out_split")]
+        evaluate: String,
+        /// Updates counted as one epoch, so that `epochs`, epoch schedules and epoch
+        /// checkpoints apply to the stream (the EG paper: 1,000 updates of batch 512).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch_updates: Option<usize>,
+    },
     /// Sequences in an `.npz` archive, time first: `x` float `[T, N, in]`; `y` integer `[N]`
     /// (label at the last step) or `[T, N]` (per step), or float `[N, out]` / `[T, N, out]`
     /// (regression); optional `mask` bool `[T, N]` (the decision mask: cross-entropy inside,
@@ -136,6 +166,21 @@ pub enum DataConfig {
     },
 }
 
+fn default_true() -> bool {
+    true
+}
+fn default_task_set() -> String {
+    "modcog".into()
+}
+fn default_task_steps() -> usize {
+    350
+}
+fn default_task_held_out() -> usize {
+    2048
+}
+fn default_held_out_split() -> String {
+    "validation".into()
+}
 fn default_test_fraction() -> f64 {
     0.2
 }
@@ -472,7 +517,11 @@ impl TrainConfig {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        let stream = matches!(self.data, DataConfig::Teacher { .. });
+        let stream = match &self.data {
+            DataConfig::Teacher { .. } => true,
+            DataConfig::Tasks { epoch_updates, .. } => epoch_updates.is_none(),
+            _ => false,
+        };
         match (self.epochs, self.updates) {
             (Some(_), Some(_)) => {
                 return Err("set either epochs or updates, not both".into());
@@ -515,6 +564,38 @@ impl TrainConfig {
         }
         if let DataConfig::Teacher { task } = &self.data {
             task.validate()?;
+        }
+        if let DataConfig::Tasks {
+            set,
+            steps,
+            dt,
+            held_out,
+            evaluate,
+            epoch_updates,
+            ..
+        } = &self.data
+        {
+            let set = crate::tasks::cognitive::TaskSet::named(set)
+                .map_err(|e| format!("data.set: {e}"))?;
+            set.check_dt(dt.unwrap_or(set.default_dt()))
+                .map_err(|e| format!("data.dt: {e}"))?;
+            if *steps == 0 {
+                return Err("data.steps must be >= 1 (steps per window)".into());
+            }
+            if *held_out == 0 {
+                return Err("data.held_out must be >= 1 sequence".into());
+            }
+            if !["validation", "test"].contains(&evaluate.as_str()) {
+                return Err(format!(
+                    "data.evaluate = \"{evaluate}\": use \"validation\" or \"test\""
+                ));
+            }
+            if *epoch_updates == Some(0) {
+                return Err("data.epoch_updates must be >= 1".into());
+            }
+            if self.model.kind != ModelKind::Rnn {
+                return Err("cognitive tasks are sequences: use model.kind = \"rnn\"".into());
+            }
         }
         if self.batch_size == 0 {
             return Err("batch_size must be >= 1".into());
@@ -590,7 +671,7 @@ impl TrainConfig {
                 ) {
                     return Err(
                         "an rnn model reads sequences: use data.kind = \"idx\" (images \
-                                row by row), \"digits\" or \"npz\""
+                                row by row), \"digits\", \"adding\", \"tasks\" or \"npz\""
                             .into(),
                     );
                 }

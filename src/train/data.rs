@@ -337,7 +337,9 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Data> {
                 binary: false,
             })
         }
-        DataConfig::Teacher { .. } => unreachable!("a stream is not loaded as a data set"),
+        DataConfig::Teacher { .. } | DataConfig::Tasks { .. } => {
+            unreachable!("a stream is not loaded as a data set")
+        }
         DataConfig::ROfK { task } => {
             let d = task.generate(&mut crate::rng::named(seed, "train/r-of-k/data"));
             Ok(Data {

@@ -85,9 +85,9 @@ pub fn loss_of(
         }
         Targets::Binary(t) => be.bce(&out.data, t, &mut grad.data),
         Targets::Values(y) => be.mse(&out.data, y, mask, &mut grad.data),
-        Targets::Decisions { labels, decision } => {
-            recurrent::decision_loss(be, out, labels, decision, mask, smoothing, grad)
-        }
+        Targets::Decisions {
+            labels, decision, ..
+        } => recurrent::decision_loss(be, out, labels, decision, mask, smoothing, grad),
     }
 }
 
@@ -117,7 +117,9 @@ fn correct(out: &Mat<f32>, b: &Batch) -> Option<[(usize, usize); 2]> {
             let c = count(&|r| ((out.row(r)[0] >= 0.0) as u32 as f32) == t[r], &weight);
             Some([c, (0, 0)])
         }
-        Targets::Decisions { labels, decision } => {
+        Targets::Decisions {
+            labels, decision, ..
+        } => {
             let ok = |r: usize| predicted(out, r) == labels[r];
             Some([
                 count(&ok, &weight),
@@ -170,6 +172,42 @@ pub fn evaluate(
         acc: hits.map_or(f64::NAN, |h| pct(h[0])),
         dec_acc: hits.filter(|_| decisions).map(|h| pct(h[1])),
     }
+}
+
+/// Dec Acc per group (task) on the source's test set, beside each group's chance level; `None`
+/// when the source has no groups.
+pub fn per_group(
+    be: &dyn Backend<f32>,
+    model: &Model,
+    sequences: &Sequences,
+    source: &dyn Source<Batch = Batch>,
+) -> Option<crate::tasks::cognitive::metrics::Scores> {
+    let groups = source.groups();
+    let Model::Recurrent(net) = model else {
+        return None;
+    };
+    if groups.is_empty() {
+        return None;
+    }
+    let (mut pred, mut label, mut decision, mut group) = (vec![], vec![], vec![], vec![]);
+    for b in source.test() {
+        let Targets::Decisions {
+            labels,
+            decision: d,
+            groups: Some(g),
+        } = &b.targets
+        else {
+            continue;
+        };
+        let out = recurrent::predict(be, net, sequences, b);
+        pred.extend((0..out.rows).map(|r| predicted(&out, r)));
+        label.extend_from_slice(labels);
+        decision.extend(d.iter().map(|&v| v > 0.0));
+        group.extend_from_slice(g);
+    }
+    Some(crate::tasks::cognitive::metrics::score(
+        &groups, &pred, &label, &decision, &group,
+    ))
 }
 
 impl Learner for Network<'_> {

@@ -58,6 +58,12 @@ pub fn data_bytes(data: &DataConfig) -> Option<u64> {
             .checked_add(*test as u64)?
             .checked_mul((*steps as u64).checked_mul(2)?.checked_add(1)?)?
             .checked_mul(4),
+        // The held-out windows: held_out × steps × (up to 128 rules + 33 channels + targets).
+        DataConfig::Tasks {
+            steps, held_out, ..
+        } => (*held_out as u64)
+            .checked_mul(*steps as u64)?
+            .checked_mul(170 * 4),
         // The held-out test set: n_test × (inputs + outputs) f32.
         DataConfig::Teacher { task } => (task.n_test as u64)
             .checked_mul((task.inputs as u64).checked_add(task.outputs as u64)?)?

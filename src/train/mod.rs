@@ -25,6 +25,7 @@ pub mod report;
 pub mod run_hooks;
 pub mod sequences;
 pub mod source;
+pub mod task_source;
 pub mod trainer;
 
 use crate::error::{Error, Result};
@@ -89,6 +90,9 @@ pub struct Outcome {
     pub recurrent_at_init: Option<crate::nn::ei_cells::EiReport>,
     /// Per weight matrix: sign flips, growth, the multiplicative signature, shape of ln|w|.
     pub weight_stats: Vec<crate::analysis::weight_stats::WeightStats>,
+    /// Task streams: Dec Acc per task on the held-out set, beside its chance level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_task: Option<crate::tasks::cognitive::metrics::Scores>,
 }
 
 /// Where a run comes from and where it goes (the command-line options of `geoplast train`).
@@ -301,6 +305,41 @@ fn open_source(cfg: &TrainConfig) -> Result<(Box<DataSource>, Shape)> {
             Box::new(source::Stream::new(stream, cfg.batch_size, cfg.seed)),
             shape,
         ));
+    }
+    if let DataConfig::Tasks {
+        set,
+        steps,
+        dt,
+        labels,
+        noise,
+        held_out,
+        evaluate,
+        epoch_updates,
+    } = &cfg.data
+    {
+        let set = crate::tasks::cognitive::TaskSet::named(set).map_err(Error::Config)?;
+        let (inputs, outputs) = (set.inputs(), set.outputs());
+        let d = task_source::TaskData {
+            dt: dt.unwrap_or(set.default_dt()),
+            set,
+            steps: *steps,
+            labels: *labels,
+            noise: *noise,
+            held_out: *held_out,
+            evaluate: evaluate.clone(),
+            epoch_updates: *epoch_updates,
+        };
+        let src =
+            task_source::TaskStream::new(d, cfg.batch_size, cfg.seed).map_err(Error::Config)?;
+        let shape = Shape {
+            inputs,
+            outputs,
+            input_mean: src.mean_input(),
+            // The task inputs are ≥ 0 before the zero-mean noise is added.
+            min_input: 0.0,
+            steps: *steps,
+        };
+        return Ok((Box::new(src), shape));
     }
     let mut data = data::load(&cfg.data, cfg.seed)?;
     if let Some(r) = cfg
@@ -583,6 +622,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         ei_balance_at_init,
         recurrent_at_init,
         weight_stats: vec![],
+        per_task: None,
     };
     if end_state.updates < total {
         if stopped {
@@ -612,8 +652,13 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         )]);
         crate::io::checkpoint::save(&run.file("weights_torch.safetensors"), &t, meta)?;
     }
+    let per_task = learner::per_group(&Cpu, &model, &sequences, source.as_ref());
+    if let Some(s) = &per_task {
+        report::per_task_files(&run, s)?;
+    }
     let outcome = Outcome {
         weight_stats: report::matrix_stats(&run, &model)?,
+        per_task,
         ..partial
     };
     run.write_json("summary.json", &outcome)?;

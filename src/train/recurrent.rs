@@ -78,10 +78,15 @@ fn slice(
             Targets::Binary(v[rows.clone()].to_vec()),
             mask.map(|m| m[rows].to_vec()),
         ),
-        Targets::Decisions { labels, decision } => (
+        Targets::Decisions {
+            labels,
+            decision,
+            groups,
+        } => (
             Targets::Decisions {
                 labels: labels[rows.clone()].to_vec(),
                 decision: decision[rows.clone()].to_vec(),
+                groups: groups.as_ref().map(|g| g[rows.clone()].to_vec()),
             },
             mask.map(|m| m[rows].to_vec()),
         ),

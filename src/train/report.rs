@@ -155,6 +155,57 @@ pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> 
             r.mean_row_sum, r.spectral_radius
         );
     }
+    if let Some(s) = &o.per_task {
+        let above = s
+            .per_task
+            .iter()
+            .filter(|t| t.dec_acc >= 3.0 * t.chance)
+            .count();
+        report += &format!(
+            "\n## Dec Acc per task (held-out set)\n\nAcc {:.4}, Dec Acc {:.4}. {above} of {} tasks \
+             reach 3× their chance level (`per_task.csv`, `per_task.png`).\n\n\
+             | task | decision steps | Dec Acc | chance |\n|---|---|---|---|\n",
+            s.acc,
+            s.dec_acc,
+            s.per_task.len()
+        );
+        for t in &s.per_task {
+            report += &format!(
+                "| {} | {} | {:.4} | {:.4} |\n",
+                t.name, t.decisions, t.dec_acc, t.chance
+            );
+        }
+    }
     run.write_text("report.md", &report)?;
+    Ok(())
+}
+
+/// `per_task.csv` and a plot of Dec Acc per task against its chance level.
+pub fn per_task_files(run: &RunDir, s: &crate::tasks::cognitive::metrics::Scores) -> Result<()> {
+    let mut csv = String::from("task,decision_steps,dec_acc,chance\n");
+    for t in &s.per_task {
+        csv += &format!("{},{},{},{}\n", t.name, t.decisions, t.dec_acc, t.chance);
+    }
+    run.write_text("per_task.csv", &csv)?;
+    let x: Vec<f64> = (0..s.per_task.len()).map(|i| i as f64).collect();
+    let series = |name: &str, y: Vec<f64>| crate::report::plot::Series {
+        name: name.into(),
+        x: x.clone(),
+        y,
+    };
+    let fig = crate::report::plot::Figure {
+        title: format!("Dec Acc per task (held-out set; mean {:.3})", s.dec_acc),
+        cols: 1,
+        panels: vec![crate::report::plot::Panel {
+            title: "tasks in rule order".into(),
+            x_label: "task (rule index)".into(),
+            y_label: "Dec Acc".into(),
+            kind: crate::report::plot::PanelKind::Points(vec![
+                series("Dec Acc", s.per_task.iter().map(|t| t.dec_acc).collect()),
+                series("chance", s.per_task.iter().map(|t| t.chance).collect()),
+            ]),
+        }],
+    };
+    crate::report::plot::save(&fig, &run.file("per_task"))?;
     Ok(())
 }

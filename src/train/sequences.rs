@@ -156,6 +156,7 @@ impl SeqSplit {
                         Targets::Decisions {
                             labels,
                             decision: as_weights(d),
+                            groups: None,
                         },
                         loss_mask,
                     ),

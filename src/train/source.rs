@@ -21,6 +21,8 @@ pub enum Targets {
     Decisions {
         labels: Vec<u32>,
         decision: Vec<f32>,
+        /// The group (task) of every step, for Dec Acc per group ([`Source::groups`]).
+        groups: Option<Vec<u16>>,
     },
 }
 
@@ -61,6 +63,11 @@ pub trait Source {
     /// (`source.*` keys; a few integers). None for a source whose batch depends on the
     /// update alone.
     fn state(&self) -> Vec<(String, String)> {
+        vec![]
+    }
+    /// The groups that decision targets' `groups` index (the tasks of a task stream): name and
+    /// chance Dec Acc. Empty: no groups.
+    fn groups(&self) -> Vec<(String, f64)> {
         vec![]
     }
     /// Restores a position saved by [`Source::state`].

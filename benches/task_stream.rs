@@ -1,0 +1,62 @@
+//! Benchmarks of the cognitive-task streams (the task-library issue's speed targets): one
+//! Mod-Cog training window of 512 streams × 350 steps (115 inputs) without and with E2's
+//! training input noise (20.6 M normal draws), the same at batch 64 (the CPU-scale training
+//! batch), and batches of 16 × 100 steps of the two tasks NeuroGym also has, for
+//! `bench/compare_tasks.sh` to set beside NeuroGym's `Dataset` (`bench/tasks_neurogym.py`).
+//!
+//! Prints `name: value` lines (medians in ms, single-threaded: generation is sequential).
+
+use geoplast::tasks::cognitive::{LabelMode, Streams, TaskSet, Window};
+
+fn median_ms(mut f: impl FnMut(), reps: usize) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = std::time::Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+fn window_ms(set: &str, batch: usize, steps: usize, noise: bool, reps: usize) -> f64 {
+    let set = TaskSet::named(set).expect("a known task set");
+    let dt = set.default_dt();
+    let mut s = Streams::new(set, dt, LabelMode::Reference, 1, "train", batch).expect("valid");
+    let mut w = Window::default();
+    let mut k = 0;
+    median_ms(
+        || {
+            s.window(steps, &mut w);
+            if noise {
+                s.add_input_noise(&mut w, k);
+            }
+            k += 1;
+            std::hint::black_box(&w);
+        },
+        reps,
+    )
+}
+
+fn main() {
+    println!(
+        "modcog_512x350_ms: {:.2}",
+        window_ms("modcog", 512, 350, false, 21)
+    );
+    println!(
+        "modcog_512x350_noise_ms: {:.2}",
+        window_ms("modcog", 512, 350, true, 21)
+    );
+    println!(
+        "modcog_64x350_noise_ms: {:.3}",
+        window_ms("modcog", 64, 350, true, 51)
+    );
+    for task in ["perceptual_decision_making", "context_integration"] {
+        println!(
+            "{task}_16x100_ms: {:.4}",
+            window_ms(task, 16, 100, false, 501)
+        );
+    }
+}
