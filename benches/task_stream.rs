@@ -4,6 +4,9 @@
 //! batch), and batches of 16 × 100 steps of the two tasks NeuroGym also has, for
 //! `bench/compare_tasks.sh` to set beside NeuroGym's `Dataset` (`bench/tasks_neurogym.py`).
 //!
+//! Also the 20.6 M normal draws alone, geoplast's counter-based generator against `rand_distr`'s
+//! ziggurat on ChaCha8 (the reason the generator is written by hand).
+//!
 //! Prints `name: value` lines (medians in ms, single-threaded: generation is sequential).
 
 use geoplast::tasks::cognitive::{LabelMode, Streams, TaskSet, Window};
@@ -40,7 +43,30 @@ fn window_ms(set: &str, batch: usize, steps: usize, noise: bool, reps: usize) ->
     )
 }
 
+fn normals_ms(hand_written: bool) -> f64 {
+    use rand::RngExt;
+    let mut z = vec![0.0f32; 512 * 350 * 115];
+    let mut rng = geoplast::rng::named(1, "bench/normal");
+    let mut k = 0;
+    median_ms(
+        || {
+            if hand_written {
+                geoplast::kernels::normal::add(&mut z, 0.1, k, 0);
+                k += 1;
+            } else {
+                for v in z.iter_mut() {
+                    *v += 0.1 * rng.sample::<f32, _>(rand_distr::StandardNormal);
+                }
+            }
+            std::hint::black_box(&z);
+        },
+        11,
+    )
+}
+
 fn main() {
+    println!("normal_20m_geoplast_ms: {:.2}", normals_ms(true));
+    println!("normal_20m_rand_distr_ms: {:.2}", normals_ms(false));
     println!(
         "modcog_512x350_ms: {:.2}",
         window_ms("modcog", 512, 350, false, 21)

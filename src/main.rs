@@ -295,6 +295,28 @@ enum Command {
     /// task's trials, or sample windows of task streams into an .npz file for PyTorch.
     #[command(subcommand)]
     Tasks(TasksCmd),
+    /// Hidden states of a trained task RNN on fresh trials (with period labels, task and
+    /// target) and the task-variance matrix of Yang et al. 2019 with a heat map.
+    #[command(after_help = "Example:\n  \
+        geoplast activity runs/rnn_modcog_eg --tasks go,dm1,dms --trials 20 --out runs/rnn_modcog_eg/activity.npz")]
+    Activity {
+        /// A finished run folder of a recurrent network trained with data.kind = "tasks".
+        run_dir: PathBuf,
+        /// Comma-separated task names (default: every task of the run's set).
+        #[arg(long, value_delimiter = ',')]
+        tasks: Vec<String>,
+        /// Trials per task.
+        #[arg(long, default_value_t = 20)]
+        trials: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The .npz to write (the heat map goes beside it as .png and .svg).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        overwrite: bool,
+    },
     /// Train a model described by a TOML config (see experiments/*.toml).
     #[command(
         after_help = "Example:\n  geoplast train experiments/r_of_k_eg.toml --out runs/rofk-eg\n  \
@@ -1331,6 +1353,38 @@ fn main() -> std::process::ExitCode {
             } => spectrum_cmd(source, init, include, exclude, data_dir, json, out),
             Command::Sweep(args) => sweep_cmd(args),
             Command::Tasks(cmd) => tasks_cmd(cmd),
+            Command::Activity {
+                run_dir,
+                tasks,
+                trials,
+                seed,
+                out,
+                overwrite,
+            } => {
+                if out.exists() && !overwrite {
+                    bail!(
+                        "{} exists; pass --overwrite to replace it or choose another --out",
+                        out.display()
+                    );
+                }
+                if let Some(dir) = out
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+                {
+                    bail!("the folder of --out, {}, does not exist", dir.display());
+                }
+                let a = geoplast::report::activity::export(&run_dir, &tasks, trials, seed, &out)?;
+                outln!(
+                    "wrote {} ({} trials of {} tasks, {} units; {} units never vary and are left \
+                     out of the heat map {})",
+                    out.display(),
+                    a.trials,
+                    a.tasks,
+                    a.units,
+                    a.silent,
+                    out.with_extension("png").display()
+                )
+            }
             Command::Power(args) => power_cmd(args),
             Command::Fit {
                 weights,

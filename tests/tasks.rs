@@ -711,3 +711,79 @@ fn bad_task_input_is_one_clear_sentence_and_no_panic() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn activity_exports_hidden_states_and_the_task_variance_of_a_trained_run() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = d.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "seed = 1\nupdates = 3\nbatch_size = 4\n[data]\nkind = \"tasks\"\nset = \"yang19\"\n\
+         steps = 40\nheld_out = 8\n[model]\nkind = \"rnn\"\nhidden = [8]\nactivation = \"relu\"\n\
+         [optimizer]\nlr = 0.1\n",
+    )
+    .unwrap();
+    let run = d.path().join("run");
+    let o = geoplast(&[
+        "train",
+        cfg.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The end-of-run report has Dec Acc per task with its chance level.
+    let csv = std::fs::read_to_string(run.join("per_task.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 21);
+    assert!(csv.lines().nth(17).unwrap().starts_with("dms,") && csv.ends_with(",0.5\n"));
+    let out = d.path().join("act.npz");
+    let o = geoplast(&[
+        "activity",
+        run.to_str().unwrap(),
+        "--tasks",
+        "go,dlydm1",
+        "--trials",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a = geoplast::io::weights::read_npz_all(&out).unwrap();
+    let (t, n) = (a["h"].shape[0], a["h"].shape[1]);
+    assert_eq!((n, a["h"].shape[2], a["x"].shape[2]), (6, 8, 53));
+    assert_eq!(a["task"].data, vec![0.0, 0.0, 0.0, 11.0, 11.0, 11.0]);
+    for b in 0..n {
+        let steps = a["steps"].data[b] as usize;
+        for s in 0..t {
+            assert_eq!(
+                a["period"].data[s * n + b] < 0.0,
+                s >= steps,
+                "padding after the trial"
+            );
+        }
+    }
+    assert!(a["h"].data.iter().all(|&v| v >= 0.0), "ReLU rates");
+    let tv = &a["task_variance"];
+    assert_eq!(tv.shape, vec![2, 8]);
+    for u in 0..8 {
+        let top = tv.data[u].max(tv.data[8 + u]);
+        assert!(
+            top == 0.0 || (top - 1.0).abs() < 1e-6,
+            "each unit's largest task variance is 1"
+        );
+    }
+    assert!(d.path().join("act.png").exists());
+    for (args, want) in [
+        (vec!["--tasks", "dm3"], "did you mean"),
+        (
+            vec!["--tasks", "goseql"],
+            "not in the run's task set `yang19`",
+        ),
+        (vec!["--trials", "1"], "at least 2"),
+    ] {
+        let mut all = vec!["activity", run.to_str().unwrap(), "--out", "/tmp/never.npz"];
+        all.extend(args);
+        let r = geoplast(&all);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success() && err.contains(want), "{err}");
+    }
+}

@@ -15,6 +15,23 @@ pub struct Member<'a> {
     pub bytes: Vec<u8>,
 }
 
+/// Strings as NumPy's fixed-width unicode (`<U{n}`, UTF-32): the dtype and the bytes.
+pub fn text(v: &[String]) -> (String, Vec<u8>) {
+    let width = v
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut bytes = Vec::with_capacity(v.len() * width * 4);
+    for n in v {
+        let mut c: Vec<u32> = n.chars().map(|c| c as u32).collect();
+        c.resize(width, 0);
+        bytes.extend(c.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    (format!("<U{width}"), bytes)
+}
+
 /// A version-1 `.npy` header for `descr` and `shape`, padded to 64 bytes.
 fn header(descr: &str, shape: &[usize]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();

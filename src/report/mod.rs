@@ -1,5 +1,6 @@
 //! What a person looks at: plots (PNG + SVG) and the markdown report of a run.
 
+pub mod activity;
 pub mod fit;
 pub mod geometry;
 pub mod plot;

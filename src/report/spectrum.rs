@@ -95,45 +95,9 @@ pub fn of_file(
 /// The effective matrices of a run folder's model with its `weights` file
 /// (`weights_final.safetensors` or `weights_init.safetensors`).
 pub fn of_run(dir: &Path, weights: &str) -> Result<Vec<Matrix>> {
-    use crate::train::config::{ModelKind, TrainConfig};
-    let cfg_path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
-    let mut cfg: TrainConfig = crate::io::config::parse(&text, &cfg_path.display().to_string())?;
-    cfg.apply_model_defaults();
-    let file = dir.join(weights);
-    let (t, _) = crate::io::checkpoint::load(&file)?;
-    let bad = |m: String| Error::data(&file, m);
-    // The model's input and output sizes, from its first and last matrices.
-    let shape_of = |prefix: &str| -> Option<&[usize]> {
-        [
-            "weight",
-            "weight_pos",
-            "weight_raw",
-            "w_ee",
-            "weight_ih_l0",
-            "weight_ih_l0_pos",
-            "weight_ih_l0_raw",
-            "weight_ih_l0_ee",
-        ]
-        .iter()
-        .find_map(|s| t.get(&format!("{prefix}.{s}")))
-        .map(|x| x.shape.as_slice())
-    };
-    let (inputs, outputs) = if cfg.model.kind == ModelKind::Rnn {
-        let i = shape_of("rnn").ok_or_else(|| bad("no `rnn.weight_ih_l0…` tensor".into()))?;
-        let o = shape_of("readout").ok_or_else(|| bad("no `readout.weight` tensor".into()))?;
-        (i[1], o[0])
-    } else {
-        let last = cfg.model.hidden.len();
-        let i = shape_of("layers.0").ok_or_else(|| bad("no `layers.0` weight".into()))?;
-        let o = shape_of(&format!("layers.{}", 2 * last))
-            .ok_or_else(|| bad(format!("no `layers.{}` weight", 2 * last)))?;
-        (i[1], o[0])
-    };
-    let mut m =
-        crate::train::model::build(&cfg.model, &cfg.optimizer, inputs, outputs, 0.5, cfg.seed);
-    crate::train::init_from::apply(&mut m, &file)?;
-    Ok(m.effective_matrices())
+    Ok(crate::train::model::of_run(dir, weights)?
+        .1
+        .effective_matrices())
 }
 
 /// The table printed and written to `spectrum.md`.

@@ -190,14 +190,7 @@ pub fn sample(req: &Sample, out: &Path) -> Result<Window> {
     if req.noise {
         s.add_input_noise(&mut w, 0);
     }
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(1);
-    let mut name_bytes = Vec::new();
-    for n in &names {
-        let mut c: Vec<u32> = n.chars().map(|c| c as u32).collect();
-        c.resize(width, 0);
-        name_bytes.extend(c.iter().flat_map(|v| v.to_le_bytes()));
-    }
-    let descr = format!("<U{width}");
+    let (descr, name_bytes) = npz::text(&names);
     let (t, b, i) = (w.steps, w.batch, w.inputs);
     npz::write(
         out,

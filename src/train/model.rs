@@ -333,3 +333,50 @@ fn recurrent(
         _ => net,
     }
 }
+
+/// The config and the model of a run folder, with the tensors of its `weights` file
+/// (`weights_final.safetensors` or `weights_init.safetensors`).
+pub fn of_run(
+    dir: &std::path::Path,
+    weights: &str,
+) -> crate::error::Result<(super::config::TrainConfig, Model)> {
+    use super::config::TrainConfig;
+    use crate::error::Error;
+    let cfg_path = dir.join("config.toml");
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
+    let mut cfg: TrainConfig = crate::io::config::parse(&text, &cfg_path.display().to_string())?;
+    cfg.apply_model_defaults();
+    let file = dir.join(weights);
+    let (t, _) = crate::io::checkpoint::load(&file)?;
+    let bad = |m: String| Error::data(&file, m);
+    // The model's input and output sizes, from its first and last matrices.
+    let shape_of = |prefix: &str| -> Option<&[usize]> {
+        [
+            "weight",
+            "weight_pos",
+            "weight_raw",
+            "w_ee",
+            "weight_ih_l0",
+            "weight_ih_l0_pos",
+            "weight_ih_l0_raw",
+            "weight_ih_l0_ee",
+        ]
+        .iter()
+        .find_map(|s| t.get(&format!("{prefix}.{s}")))
+        .map(|x| x.shape.as_slice())
+    };
+    let (inputs, outputs) = if cfg.model.kind == ModelKind::Rnn {
+        let i = shape_of("rnn").ok_or_else(|| bad("no `rnn.weight_ih_l0…` tensor".into()))?;
+        let o = shape_of("readout").ok_or_else(|| bad("no `readout.weight` tensor".into()))?;
+        (i[1], o[0])
+    } else {
+        let last = cfg.model.hidden.len();
+        let i = shape_of("layers.0").ok_or_else(|| bad("no `layers.0` weight".into()))?;
+        let o = shape_of(&format!("layers.{}", 2 * last))
+            .ok_or_else(|| bad(format!("no `layers.{}` weight", 2 * last)))?;
+        (i[1], o[0])
+    };
+    let mut m = build(&cfg.model, &cfg.optimizer, inputs, outputs, 0.5, cfg.seed);
+    super::init_from::apply(&mut m, &file)?;
+    Ok((cfg, m))
+}

@@ -180,6 +180,27 @@ pub fn predict(
     seq: &Sequences,
     batch: &Batch,
 ) -> Mat<f32> {
+    evaluate(be, net, seq, batch).0
+}
+
+/// The outputs of `net` on `batch` and its hidden rates of every step, `[T·B, H]`
+/// (time-major, as the inputs).
+pub fn predict_with_rates(
+    be: &dyn Backend<f32>,
+    net: &RecurrentNet<f32>,
+    seq: &Sequences,
+    batch: &Batch,
+) -> (Mat<f32>, Mat<f32>) {
+    let (out, rec) = evaluate(be, net, seq, batch);
+    (out, rec.rates())
+}
+
+fn evaluate(
+    be: &dyn Backend<f32>,
+    net: &RecurrentNet<f32>,
+    seq: &Sequences,
+    batch: &Batch,
+) -> (Mat<f32>, crate::nn::rnn::Record<f32>) {
     let (steps, b, h) = (batch.steps, batch.samples(), net.cell.hidden());
     let noise = if seq.noise_in_evaluation {
         seq.draw(steps * b * h, "eval/rnn/noise")
@@ -188,7 +209,7 @@ pub fn predict(
     };
     let x0 = net.cell.zero_state(b);
     let mut rec = net.cell.begin(be, &x0, b, steps);
-    net.forward(
+    let out = net.forward(
         be,
         &mut rec,
         &x0,
@@ -196,7 +217,8 @@ pub fn predict(
         b,
         noise.as_deref(),
         readout_of(net, batch),
-    )
+    );
+    (out, rec)
 }
 
 /// E2's loss on per-step outputs: cross-entropy (label smoothing `smoothing`) over the decision
