@@ -437,6 +437,24 @@ enum LabelsArg {
     Corrected,
 }
 
+/// An output file may be written: it does not exist (or `--overwrite` was given) and its folder
+/// does.
+fn check_out_file(out: &std::path::Path, overwrite: bool) -> Result<()> {
+    if out.exists() && !overwrite {
+        bail!(
+            "{} exists; pass --overwrite to replace it or choose another --out",
+            out.display()
+        );
+    }
+    if let Some(dir) = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        bail!("the folder of --out, {}, does not exist", dir.display());
+    }
+    Ok(())
+}
+
 fn tasks_cmd(cmd: TasksCmd) -> Result<()> {
     use geoplast::report::tasks;
     use geoplast::tasks::cognitive::LabelMode;
@@ -471,18 +489,7 @@ fn tasks_cmd(cmd: TasksCmd) -> Result<()> {
             dt,
             overwrite,
         } => {
-            if out.exists() && !overwrite {
-                bail!(
-                    "{} exists; pass --overwrite to replace it or choose another --out",
-                    out.display()
-                );
-            }
-            if let Some(dir) = out
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
-            {
-                bail!("the folder of --out, {}, does not exist", dir.display());
-            }
+            check_out_file(&out, overwrite)?;
             let req = tasks::Sample {
                 set,
                 batch,
@@ -1361,18 +1368,7 @@ fn main() -> std::process::ExitCode {
                 out,
                 overwrite,
             } => {
-                if out.exists() && !overwrite {
-                    bail!(
-                        "{} exists; pass --overwrite to replace it or choose another --out",
-                        out.display()
-                    );
-                }
-                if let Some(dir) = out
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
-                {
-                    bail!("the folder of --out, {}, does not exist", dir.display());
-                }
+                check_out_file(&out, overwrite)?;
                 let a = geoplast::report::activity::export(&run_dir, &tasks, trials, seed, &out)?;
                 outln!(
                     "wrote {} ({} trials of {} tasks, {} units; {} units never vary and are left \

@@ -12,8 +12,15 @@ pub fn named(seed: u64, name: &str) -> ChaCha8Rng {
     for b in name.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    let mut z = seed.wrapping_add(h).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    ChaCha8Rng::seed_from_u64(mix64(
+        seed.wrapping_add(h).wrapping_add(0x9e37_79b9_7f4a_7c15),
+    ))
+}
+
+/// SplitMix64's output function: a bijective mix of the bits of `z`.
+#[inline(always)]
+pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
+    z ^ (z >> 31)
 }

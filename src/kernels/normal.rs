@@ -2,7 +2,7 @@
 //! draws one value at a time from a sequential generator and branches per draw; the task streams
 //! add about 20 M normals to a Mod-Cog batch, so that loop would cost more than the task itself.
 //!
-//! Pair `j` of a stream keyed `key` comes from the SplitMix64 output `mix(key + (j+1)·γ)` — the
+//! Pair `j` of a stream keyed `key` comes from the SplitMix64 output `mix64(key + (j+1)·γ)` — the
 //! same sequence SplitMix64 produces from state `key`, which passes BigCrush — split into two
 //! 24-bit uniforms and sent through Box–Muller with polynomial `ln`, `sin` and `cos`. Being a
 //! pure function of (key, counter), any part of a stream can be produced on its own: a window of
@@ -12,17 +12,11 @@
 //! probability 8·10⁻⁹ and is cut. Values are accurate to about 1e-6 relative.
 
 use crate::dispatch;
+use crate::rng::mix64;
 
 const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Pairs per block: a fixed length that the compiler unrolls into vector lanes.
 const PAIRS: usize = 16;
-
-#[inline(always)]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// ln(x) for x in (0, 1]: `x = m·2^e`, m ∈ [√½, √2), `ln m = 2·atanh(s)` to s⁹.
 #[inline(always)]
@@ -63,7 +57,7 @@ fn cos_sin_turn(t: f32) -> (f32, f32) {
 fn block(key: u64, b: u64, out: &mut [f32; 2 * PAIRS]) {
     let base = key.wrapping_add(b.wrapping_mul(PAIRS as u64).wrapping_mul(GAMMA));
     for j in 0..PAIRS {
-        let h = mix(base.wrapping_add((j as u64 + 1).wrapping_mul(GAMMA)));
+        let h = mix64(base.wrapping_add((j as u64 + 1).wrapping_mul(GAMMA)));
         let u1 = ((h >> 40) + 1) as f32 * (1.0 / 16_777_216.0);
         let u2 = ((h >> 8) & 0x00ff_ffff) as f32 * (1.0 / 16_777_216.0);
         let r = (-2.0 * ln_unit(u1)).sqrt();

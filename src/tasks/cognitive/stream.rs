@@ -12,21 +12,16 @@ use super::TaskSet;
 use super::task::Instance;
 use super::trial::{LabelMode, Trial};
 use crate::kernels::normal;
+use crate::rng::mix64;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// E2's training input noise: N(0, 0.1²) on every input element.
 pub const INPUT_NOISE_SD: f32 = 0.1;
 
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// A key for (base, a, b), distinct for every pair.
 fn derive(base: u64, a: u64, b: u64) -> u64 {
-    mix(mix(base ^ mix(a.wrapping_add(0x9e37_79b9_7f4a_7c15))).wrapping_add(b))
+    mix64(mix64(base ^ mix64(a.wrapping_add(0x9e37_79b9_7f4a_7c15))).wrapping_add(b))
 }
 
 /// Where a stream stands: before trial `trial`, `offset` steps into it.
@@ -81,8 +76,6 @@ pub struct Window {
 /// `batch` streams over a task set.
 pub struct Streams {
     pub set: TaskSet,
-    pub dt: u32,
-    pub labels: LabelMode,
     base: u64,
     pos: Vec<Position>,
     /// Per (stream, task): the modality of the instance's first trial and its match delay.
@@ -123,8 +116,6 @@ impl Streams {
         let trials = vec![(None, 0, trial); batch];
         Ok(Self {
             set,
-            dt,
-            labels,
             base,
             pos: vec![Position::default(); batch],
             instances,

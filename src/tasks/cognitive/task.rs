@@ -50,11 +50,6 @@ impl Task {
         }
     }
 
-    /// Whether successive trials of one instance alternate modality 1 and 2 (§6.1).
-    pub fn alternates_modality(&self) -> bool {
-        matches!(self.rule, Rule::Go(_) | Rule::Match(_))
-    }
-
     /// The mean trial length in steps of `dt`.
     pub fn mean_steps(&self, dt: u32) -> f64 {
         self.periods.iter().map(|p| p.duration.mean_steps(dt)).sum()
