@@ -35,6 +35,9 @@ enum Experiment {
     WrongPotential,
     /// Cornford et al. 2021 on Fashion-MNIST: MLP, DANN and column-EI, each with GD and EG.
     DannFmnist,
+    /// EG paper Fig 1, S1–S5: one dense ReLU RNN on the 82 Mod-Cog tasks by EG, GD, cSGD and
+    /// unsigned EG (CPU scale; --full projects the paper's scale).
+    Modcog,
 }
 
 /// Options of `geoplast geometry`.
@@ -204,9 +207,13 @@ enum Command {
         #[arg(long)]
         quick: bool,
         /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values;
-        /// dann-fmnist: the paper's 50 epochs instead of 20.
+        /// dann-fmnist: the paper's 50 epochs instead of 20; modcog: time 3 updates at the
+        /// paper's scale (H = 2500, batch 512) and project the protocol's total.
         #[arg(long, conflicts_with = "quick")]
         full: bool,
+        /// modcog: add E2's initialisation comparison (uniform and normal, EG and GD, first seed).
+        #[arg(long)]
+        inits: bool,
         /// dann-fmnist: folder with IDX files (default: the Debian Fashion-MNIST folder).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -529,6 +536,7 @@ fn reproduce(
     exp: Experiment,
     quick: bool,
     full: bool,
+    inits: bool,
     out: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     overwrite: bool,
@@ -538,6 +546,9 @@ fn reproduce(
         |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
     if data_dir.is_some() && !matches!(exp, Experiment::DannFmnist) {
         bail!("--data-dir is used only by dann-fmnist");
+    }
+    if inits && !matches!(exp, Experiment::Modcog) {
+        bail!("--inits is used only by modcog");
     }
     let mode = if overwrite {
         Mode::Overwrite
@@ -598,6 +609,66 @@ fn reproduce(
             }
             outln!(
                 "\n{:.0} s; run folder {} (report.md, summary.json, curves and weight plots)",
+                report.seconds,
+                out.display()
+            )?;
+            Ok(())
+        }
+        Experiment::Modcog => {
+            use geoplast::experiments::modcog as e;
+            let out = out.unwrap_or_else(|| e::default_out(quick, full));
+            if overwrite {
+                drop(prepare(&out, Mode::Overwrite)?);
+            }
+            if full {
+                std::fs::create_dir_all(&out)
+                    .with_context(|| format!("creating {}", out.display()))?;
+                outln!(
+                    "timing 3 updates at H = 2500, batch 512, 350 steps (minutes on a CPU) ..."
+                )?;
+                let t = e::project_full(3, &out)?;
+                let text = format!(
+                    "# Mod-Cog at the paper's scale: a projection\n\n{:.1} s per update (the mean \
+                     of {} measured updates at H = 2500, batch 512, T = 350 on {} threads); the \
+                     protocol's {} updates (selection and final runs) would take {:.0} hours \
+                     here. It runs end to end once a GPU backend exists.\n",
+                    t.seconds_per_update,
+                    t.updates_measured,
+                    rayon::current_num_threads(),
+                    t.updates_total,
+                    t.projected_hours
+                );
+                geoplast::io::durable::write(&out.join("projection.md"), &text)?;
+                geoplast::io::durable::write(
+                    &out.join("projection.json"),
+                    serde_json::to_string_pretty(&t)? + "\n",
+                )?;
+                outln!("{text}")?;
+                return Ok(());
+            }
+            let mut p = if quick {
+                e::Protocol::quick()
+            } else {
+                e::Protocol::standard()
+            };
+            p.inits = inits;
+            let pb = progress(p.runs() as u64, "modcog runs (1 thread each)");
+            let report = e::run(&p, &out, rayon::current_num_threads(), &|run, d| {
+                if let geoplast::sweep::exec::Done::Diverged(m) = d {
+                    pb.println(format!("{} diverged: {m}", run.name));
+                }
+                pb.inc();
+            })?;
+            pb.finish();
+            outln!("{}", e::table_markdown(&report))?;
+            for c in &report.checks {
+                outln!("{c}")?;
+            }
+            for n in &report.notes {
+                outln!("note: {n}")?;
+            }
+            outln!(
+                "\n{:.0} s; run folder {} (report.md, summary.json, curves, per-task and weight plots)",
                 report.seconds,
                 out.display()
             )?;
@@ -1347,7 +1418,8 @@ fn main() -> std::process::ExitCode {
                 out,
                 data_dir,
                 overwrite,
-            } => reproduce(experiment, quick, full, out, data_dir, overwrite),
+                inits,
+            } => reproduce(experiment, quick, full, inits, out, data_dir, overwrite),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Spectrum {
                 source,

@@ -12,11 +12,12 @@
 //! variant trains with its selected rate on all 60,000 training samples for every seed, and the
 //! test accuracy is reported. The test files are used only in the second sweep.
 
+use super::{density, run_sweep};
 use crate::error::{Error, Result};
 use crate::io::checkpoint;
 use crate::report::{Figure, Panel, PanelKind, Series, plot};
-use crate::sweep::exec::{self, Done};
-use crate::sweep::summary::{self, Summary};
+use crate::sweep::exec::Done;
+use crate::sweep::summary;
 use crate::sweep::{Axis, Metric, Run, Sweep, Variant};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -231,41 +232,6 @@ pub struct Report {
     pub seconds: f64,
 }
 
-fn run_sweep(
-    sweep: &Sweep,
-    out: &Path,
-    data_dir: Option<&Path>,
-    jobs: usize,
-    on_done: &(dyn Fn(&Run, &Done) + Sync),
-) -> Result<(Vec<Run>, Summary)> {
-    let runs = sweep.expand(data_dir)?;
-    let done = exec::execute(
-        &runs,
-        &exec::Options {
-            out: out.to_path_buf(),
-            jobs,
-            threads_per_run: 1,
-        },
-        on_done,
-    );
-    if let Some((r, Done::Failed(m))) = runs
-        .iter()
-        .zip(&done)
-        .find(|(_, d)| matches!(d, Done::Failed(_)))
-    {
-        return Err(Error::Config(format!("run {} failed: {m}", r.name)));
-    }
-    if done.iter().any(|d| matches!(d, Done::Stopped)) {
-        return Err(Error::Config(format!(
-            "runs of {} were stopped: run the same command again to continue them",
-            out.display()
-        )));
-    }
-    let s = summary::collect(sweep, &runs, out)?;
-    s.write(out)?;
-    Ok((runs, s))
-}
-
 /// Runs both sweeps into `out/select` and `out/final` (complete runs are reused, so an
 /// interrupted reproduction continues) and writes the report, the table and the plots into `out`.
 pub fn run(
@@ -469,21 +435,6 @@ fn curves(runs: &[Run], dir: &Path) -> Result<Vec<Series>> {
         });
     }
     Ok(out)
-}
-
-/// Density histogram of `v` over `bins` equal bins of [lo, hi], as a step-free line.
-fn density(v: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Vec<f64>) {
-    let w = (hi - lo) / bins as f64;
-    let mut c = vec![0usize; bins];
-    for &x in v {
-        let b = (((x - lo) / w) as usize).min(bins - 1);
-        c[b] += 1;
-    }
-    let n = v.len().max(1) as f64;
-    (
-        (0..bins).map(|b| lo + (b as f64 + 0.5) * w).collect(),
-        c.iter().map(|&k| k as f64 / (n * w)).collect(),
-    )
 }
 
 /// One panel per weight matrix of a run: histograms of log10 |w| before and after training and

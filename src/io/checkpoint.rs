@@ -1,5 +1,5 @@
 //! Named f32 tensors in `.safetensors` files (`safetensors.torch.load_file` reads them), with
-//! string metadata.
+//! string metadata; masks (`mask.…`) are u8.
 
 use super::durable;
 use crate::error::{Error, Result};
@@ -13,6 +13,10 @@ pub struct Tensor {
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
 }
+
+/// Tensors named `mask.…` (a parameter's fixed mask: 1 kept, 0 pruned) are stored as u8 0/1 and
+/// read back as 0.0/1.0.
+pub const MASK_PREFIX: &str = "mask.";
 
 /// The metadata key of the checksum.
 const CHECKSUM: &str = "checksum";
@@ -43,14 +47,23 @@ fn encode(
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, t)| {
-            let b: Vec<u8> = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let b: Vec<u8> = if name.starts_with(MASK_PREFIX) {
+                t.data.iter().map(|&v| (v != 0.0) as u8).collect()
+            } else {
+                t.data.iter().flat_map(|v| v.to_le_bytes()).collect()
+            };
             (name.clone(), t.shape.clone(), b)
         })
         .collect();
     let views = bytes
         .iter()
         .map(|(n, s, b)| {
-            let v = TensorView::new(Dtype::F32, s.clone(), b)
+            let dtype = if n.starts_with(MASK_PREFIX) {
+                Dtype::U8
+            } else {
+                Dtype::F32
+            };
+            let v = TensorView::new(dtype, s.clone(), b)
                 .map_err(|e| Error::data(path, format!("tensor {n}: {e}")))?;
             Ok((n.clone(), v))
         })
@@ -125,17 +138,23 @@ pub fn load(path: &Path) -> Result<(BTreeMap<String, Tensor>, HashMap<String, St
         .map_err(|e| Error::data(path, format!("not a valid safetensors file: {e}")))?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
-        if view.dtype() != Dtype::F32 {
-            return Err(Error::data(
-                path,
-                format!("tensor {name} is {:?}, expected F32", view.dtype()),
-            ));
-        }
-        let data = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
+        let data = match (view.dtype(), name.starts_with(MASK_PREFIX)) {
+            (Dtype::F32, false) => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+            (Dtype::U8, true) => view.data().iter().map(|&b| (b != 0) as u8 as f32).collect(),
+            (d, mask) => {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "tensor {name} is {d:?}, expected {}",
+                        if mask { "U8 (a mask)" } else { "F32" }
+                    ),
+                ));
+            }
+        };
         out.insert(
             name,
             Tensor {

@@ -563,12 +563,14 @@ pub fn glob_set(patterns: &[String], flag: &str) -> Result<globset::GlobSet> {
 pub type NamedTensor = (String, Vec<usize>, Vec<f64>);
 
 /// The float tensors of a safetensors file, as f64. A NaN or infinite value is refused: the
-/// geometry test would silently drop or be dominated by it.
+/// geometry test would silently drop or be dominated by it. A pruned run's masks (u8
+/// `mask.…`, [`masks`]) are not weights and are left out.
 pub fn parse_safetensors(b: &[u8]) -> std::result::Result<Vec<NamedTensor>, String> {
     let st =
         SafeTensors::deserialize(b).map_err(|e| format!("not a valid safetensors file: {e}"))?;
     st.tensors()
         .into_iter()
+        .filter(|(name, v)| !is_mask(name, v.dtype()))
         .map(|(name, v)| {
             let d = v.data();
             let vals: Vec<f64> = match v.dtype() {
@@ -604,6 +606,32 @@ pub fn parse_safetensors(b: &[u8]) -> std::result::Result<Vec<NamedTensor>, Stri
             Ok((name, v.shape().to_vec(), vals))
         })
         .collect()
+}
+
+/// A mask as read: (parameter, shape, kept).
+pub type NamedMask = (String, Vec<usize>, Vec<bool>);
+
+fn is_mask(name: &str, dtype: Dtype) -> bool {
+    dtype == Dtype::U8 && name.starts_with(crate::io::checkpoint::MASK_PREFIX)
+}
+
+/// The masks of a safetensors file: each `mask.{parameter}` (u8) as (parameter, shape, kept).
+pub fn masks(b: &[u8]) -> std::result::Result<Vec<NamedMask>, String> {
+    let st =
+        SafeTensors::deserialize(b).map_err(|e| format!("not a valid safetensors file: {e}"))?;
+    Ok(st
+        .tensors()
+        .into_iter()
+        .filter(|(name, v)| is_mask(name, v.dtype()))
+        .map(|(name, v)| {
+            let p = name[crate::io::checkpoint::MASK_PREFIX.len()..].to_string();
+            (
+                p,
+                v.shape().to_vec(),
+                v.data().iter().map(|&k| k != 0).collect(),
+            )
+        })
+        .collect())
 }
 
 /// The selected tensors of two safetensors files, paired by name.

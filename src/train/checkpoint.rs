@@ -3,7 +3,8 @@
 //!
 //! Metadata: `format` (the layout version, [`FORMAT`]), `epoch` (epochs completed), `step`
 //! (updates taken) and the trainer's own keys (`source.*`, `train.*`). Tensors: each parameter under its own name, each optimiser buffer under
-//! `optimizer.{parameter}.{kind}` (`kind` one of [`crate::optim::state::KINDS`]). On load every
+//! `optimizer.{parameter}.{kind}` (`kind` one of [`crate::optim::state::KINDS`]), each mask under
+//! `mask.{parameter}` (u8). On load every
 //! tensor must belong to the model and have its parameter's shape.
 
 use super::model::Model;
@@ -33,20 +34,24 @@ pub struct Position {
     pub step: usize,
 }
 
-/// The values of `params` as named tensors.
+/// The values of `params` as named tensors, and each mask as `mask.{name}` (1 kept, 0 fixed
+/// at zero; written as u8).
 pub fn tensors_of(params: &[&Param<f32>]) -> BTreeMap<String, Tensor> {
-    params
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                Tensor {
-                    shape: p.shape.clone(),
-                    data: p.value.clone(),
-                },
-            )
-        })
-        .collect()
+    let mut t = BTreeMap::new();
+    for p in params {
+        let tensor = |data| Tensor {
+            shape: p.shape.clone(),
+            data,
+        };
+        t.insert(p.name.clone(), tensor(p.value.clone()));
+        if let Some(m) = &p.mask {
+            t.insert(
+                format!("{}{}", checkpoint::MASK_PREFIX, p.name),
+                tensor(m.iter().map(|&k| k as u8 as f32).collect()),
+            );
+        }
+    }
+    t
 }
 
 /// Writes the weights, the optimiser state and `extra` to `path`.
@@ -177,6 +182,12 @@ fn load_one(
             return Err(shape_error(&p.name, &tensor.shape, &p.shape));
         }
         p.value.copy_from_slice(&tensor.data);
+        if let Some(m) = t.remove(&format!("{}{}", checkpoint::MASK_PREFIX, p.name)) {
+            if m.shape != p.shape {
+                return Err(shape_error(&p.name, &m.shape, &p.shape));
+            }
+            p.mask = Some(m.data.iter().map(|&k| k != 0.0).collect());
+        }
         let st = opt.states.entry(p.name.clone()).or_default();
         for kind in crate::optim::state::KINDS {
             if let Some(s) = t.remove(&format!("optimizer.{}.{kind}", p.name)) {

@@ -37,6 +37,9 @@ pub struct TrainConfig {
     /// Extra checkpoints, kept under `checkpoints/` in the run folder.
     #[serde(default, skip_serializing_if = "CheckpointConfig::is_empty")]
     pub checkpoints: CheckpointConfig,
+    /// Prune the starting weights (usually `init_from` a trained run) before training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<super::prune::PruneConfig>,
 }
 
 /// Checkpoints beyond the rolling `checkpoint.safetensors`, each written once under a name later
@@ -51,7 +54,7 @@ pub struct CheckpointConfig {
     pub at: Vec<usize>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub epoch_starts: bool,
-    /// Metric name (`test_acc`, `test_loss`, `train_loss`) → thresholds.
+    /// Metric name (`test_acc`, `test_dec_acc`, `test_loss`, `train_loss`) → thresholds.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub thresholds: std::collections::BTreeMap<String, Vec<f64>>,
 }
@@ -544,6 +547,9 @@ impl TrainConfig {
         if self.eval_every == Some(0) {
             return Err("eval_every must be >= 1 (updates between evaluations)".into());
         }
+        if let Some(p) = &self.prune {
+            p.validate()?;
+        }
         if let Some(&t) = self.checkpoints.at.iter().find(|&&t| t == 0) {
             return Err(format!(
                 "checkpoints.at lists update {t}: updates count from 1 (the initial weights are \
@@ -551,9 +557,10 @@ impl TrainConfig {
             ));
         }
         for (m, v) in &self.checkpoints.thresholds {
-            if !["test_acc", "test_loss", "train_loss"].contains(&m.as_str()) {
+            if !["test_acc", "test_dec_acc", "test_loss", "train_loss"].contains(&m.as_str()) {
                 return Err(format!(
-                    "checkpoints.thresholds.{m}: unknown metric; use test_acc, test_loss or train_loss"
+                    "checkpoints.thresholds.{m}: unknown metric; use test_acc, test_dec_acc (task \
+                     streams and decision masks), test_loss or train_loss"
                 ));
             }
             if let Some(x) = v.iter().find(|x| !x.is_finite()) {

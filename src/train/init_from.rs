@@ -2,7 +2,8 @@
 //! names (a geoplast weights file, or a PyTorch `state_dict` saved with
 //! `safetensors.torch.save_file`). A bias stored whole in the file and split in the model (EG
 //! runs) is split as `b⁺ = max(b, 0) + δ`, `b⁻ = min(b, 0) − δ` with δ = [`SPLIT_DELTA`], so both
-//! parts are nonzero (EG cannot move a zero) and they sum to `b`.
+//! parts are nonzero (EG cannot move a zero) and they sum to `b`. The file's masks (`mask.…`,
+//! a pruned run's) carry over; a checkpoint's optimiser state does not.
 
 use super::model::Model;
 use crate::error::{Error, Result};
@@ -20,6 +21,11 @@ pub fn apply(model: &mut Model, path: &Path) -> Result<()> {
         crate::io::weights::parse_safetensors(&bytes).map_err(|m| Error::data(path, m))?;
     let mut file: HashMap<String, (Vec<usize>, Vec<f64>)> =
         tensors.into_iter().map(|(n, s, v)| (n, (s, v))).collect();
+    let masks: HashMap<String, (Vec<usize>, Vec<bool>)> = crate::io::weights::masks(&bytes)
+        .map_err(|m| Error::data(path, m))?
+        .into_iter()
+        .map(|(n, s, k)| (n, (s, k)))
+        .collect();
     let mut problems = Vec::new();
     let mut used = std::collections::BTreeSet::new();
     for p in model.params_mut() {
@@ -54,6 +60,21 @@ pub fn apply(model: &mut Model, path: &Path) -> Result<()> {
                 Some(_) => v.min(0.0) - SPLIT_DELTA,
             } as f32;
         }
+        // A pruned file's masks carry over (joined with the model's own).
+        if let Some((shape, keep)) = masks.get(&p.name) {
+            if *shape != p.shape {
+                problems.push(format!(
+                    "`mask.{}` has shape {shape:?}, the parameter is {:?}",
+                    p.name, p.shape
+                ));
+                continue;
+            }
+            let n = keep.len();
+            let m = p.mask.get_or_insert_with(|| vec![true; n]);
+            for (k, &f) in m.iter_mut().zip(keep) {
+                *k &= f;
+            }
+        }
         if let Some(mask) = &p.mask {
             for (w, &k) in p.value.iter_mut().zip(mask) {
                 if !k {
@@ -69,7 +90,8 @@ pub fn apply(model: &mut Model, path: &Path) -> Result<()> {
             format!("init_from cannot start this model: {}", problems.join("; ")),
         ));
     }
-    file.retain(|k, _| !used.contains(k));
+    // A checkpoint's optimiser state is not used: the new run's optimiser starts fresh.
+    file.retain(|k, _| !used.contains(k) && !k.starts_with("optimizer."));
     if !file.is_empty() {
         let mut extra: Vec<&String> = file.keys().collect();
         extra.sort();

@@ -20,6 +20,7 @@ pub mod learner;
 pub mod memory;
 pub mod model;
 pub mod overrides;
+pub mod prune;
 pub mod recurrent;
 pub mod report;
 pub mod run_hooks;
@@ -454,6 +455,22 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         false => cfg.init_from.as_deref(),
     };
     let mut model = model_of(cfg, &shape, start)?;
+    // A new run prunes its starting weights; a resumed one has its masks from weights_init.
+    if let (Some(p), false) = (&cfg.prune, resume) {
+        let pruned = prune::apply(p, &mut model)?;
+        if !opts.quiet {
+            let (kept, all) = pruned.iter().fold((0, 0), |a, x| (a.0 + x.1, a.1 + x.2));
+            eprintln!(
+                "pruned {} of {all} weights ({}): {kept} kept",
+                all - kept,
+                pruned
+                    .iter()
+                    .map(|(n, k, a)| format!("{n} {k}/{a}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     if cfg.optimizer.keeps_signs()
         && let Some(p) = model.params().into_iter().find(|p| {
             // Masked entries (an E/I readout's weights from I units) are fixed at 0.

@@ -8,7 +8,7 @@ use crate::io::RunDir;
 use crate::io::checkpoint;
 
 /// Weight statistics of every matrix (parameters with two dimensions) against the run's
-/// `weights_init.safetensors`.
+/// `weights_init.safetensors`, over its unmasked entries.
 pub fn matrix_stats(
     run: &RunDir,
     model: &Model,
@@ -19,8 +19,17 @@ pub fn matrix_stats(
         .iter()
         .filter(|p| p.shape.len() == 2)
         .filter_map(|p| {
-            let w0: Vec<f64> = init.get(&p.name)?.data.iter().map(|&v| v as f64).collect();
-            let w1: Vec<f64> = p.value.iter().map(|&v| v as f64).collect();
+            // Masked (pruned) synapses are not synapses: they are left out.
+            let live = |i: &usize| p.mask.as_ref().is_none_or(|m| m[*i]);
+            let init = &init.get(&p.name)?.data;
+            let w0: Vec<f64> = (0..init.len())
+                .filter(live)
+                .map(|i| init[i] as f64)
+                .collect();
+            let w1: Vec<f64> = (0..p.value.len())
+                .filter(live)
+                .map(|i| p.value[i] as f64)
+                .collect();
             Some(crate::analysis::weight_stats::weight_stats(
                 &p.name, &w0, &w1,
             ))
