@@ -337,22 +337,9 @@ pub struct Report {
     pub seconds: f64,
 }
 
+/// The mean of the finite values (NaN when none): a diverged run is left out.
 fn mean(v: &[f64]) -> f64 {
-    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if f.is_empty() {
-        f64::NAN
-    } else {
-        f.iter().sum::<f64>() / f.len() as f64
-    }
-}
-
-fn sd(v: &[f64]) -> f64 {
-    let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if f.len() < 2 {
-        return f64::NAN;
-    }
-    let m = mean(&f);
-    (f.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (f.len() - 1) as f64).sqrt()
+    paired::mean_sd(v).0
 }
 
 fn read_json(p: &Path) -> Result<serde_json::Value> {
@@ -731,7 +718,7 @@ pub fn table_markdown(r: &Report) -> String {
     for x in &r.rows {
         let paper = PAPER.iter().find(|p| p.0 == x.variant).map_or("—", |p| p.1);
         let diverged = x.dec_acc.iter().filter(|v| !v.is_finite()).count();
-        let dec = match (mean(&x.dec_acc), sd(&x.dec_acc)) {
+        let dec = match paired::mean_sd(&x.dec_acc) {
             (m, _) if !m.is_finite() => "diverged".to_string(),
             (m, s) if !s.is_finite() => format!("{m:.4}"),
             (m, s) => format!("{m:.4} ± {s:.4}"),
