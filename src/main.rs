@@ -38,6 +38,8 @@ enum Experiment {
     /// EG paper Fig 1, S1–S5: one dense ReLU RNN on the 82 Mod-Cog tasks by EG, GD, cSGD and
     /// unsigned EG (CPU scale; --full projects the paper's scale).
     Modcog,
+    /// EG paper Fig 3, S6, S7: the Mod-Cog EG and GD networks pruned by magnitude and retrained.
+    Pruning,
 }
 
 /// Options of `geoplast geometry`.
@@ -194,37 +196,45 @@ struct SweepArgs {
     slurm: Vec<String>,
 }
 
+/// Options of `geoplast reproduce`.
+#[derive(clap::Args)]
+struct ReproduceArgs {
+    experiment: Experiment,
+    /// Run a reduced protocol for smoke tests (r-of-k: N ∈ {200, 2000}; others: fewer seeds
+    /// and sizes).
+    #[arg(long)]
+    quick: bool,
+    /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values;
+    /// dann-fmnist: the paper's 50 epochs instead of 20; modcog: time 3 updates at the
+    /// paper's scale (H = 2500, batch 512) and project the protocol's total.
+    #[arg(long, conflicts_with = "quick")]
+    full: bool,
+    /// modcog: add E2's initialisation comparison (uniform and normal, EG and GD, first seed).
+    #[arg(long)]
+    inits: bool,
+    /// dann-fmnist: folder with IDX files (default: the Debian Fashion-MNIST folder).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// pruning: the Mod-Cog reproduction to prune (default runs/modcog, or runs/modcog-quick
+    /// with --quick); its runs are made first where they are missing.
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// Output run folder (default: runs/<experiment>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Delete what the output folder holds and compute everything again (without it, a
+    /// complete folder is reported as it is, and dann-fmnist resumes its runs).
+    #[arg(long)]
+    overwrite: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Reproduce a paper result into a run folder (table, metrics, weights, plots, report.md).
     #[command(
         after_help = "Example:\n  geoplast reproduce r-of-k --out runs/r-of-k\n  geoplast reproduce r-of-k --quick"
     )]
-    Reproduce {
-        experiment: Experiment,
-        /// Run a reduced protocol for smoke tests (r-of-k: N ∈ {200, 2000}; others: fewer seeds
-        /// and sizes).
-        #[arg(long)]
-        quick: bool,
-        /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values;
-        /// dann-fmnist: the paper's 50 epochs instead of 20; modcog: time 3 updates at the
-        /// paper's scale (H = 2500, batch 512) and project the protocol's total.
-        #[arg(long, conflicts_with = "quick")]
-        full: bool,
-        /// modcog: add E2's initialisation comparison (uniform and normal, EG and GD, first seed).
-        #[arg(long)]
-        inits: bool,
-        /// dann-fmnist: folder with IDX files (default: the Debian Fashion-MNIST folder).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Output run folder (default: runs/<experiment>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Delete what the output folder holds and compute everything again (without it, a
-        /// complete folder is reported as it is, and dann-fmnist resumes its runs).
-        #[arg(long)]
-        overwrite: bool,
-    },
+    Reproduce(ReproduceArgs),
     /// Which geometry of plasticity is consistent with how these synapses changed? (paired test)
     #[command(after_help = "Examples:\n  \
         geoplast geometry --before w0.csv --after w1.csv\n  \
@@ -532,15 +542,17 @@ fn progress(total: u64, what: &str) -> geoplast::train::hooks::Progress {
     geoplast::train::hooks::Progress::new(what, 0, total, false)
 }
 
-fn reproduce(
-    exp: Experiment,
-    quick: bool,
-    full: bool,
-    inits: bool,
-    out: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    overwrite: bool,
-) -> Result<()> {
+fn reproduce(a: ReproduceArgs) -> Result<()> {
+    let ReproduceArgs {
+        experiment: exp,
+        quick,
+        full,
+        inits,
+        from,
+        data_dir,
+        out,
+        overwrite,
+    } = a;
     use geoplast::io::{Mode, RunDir, run::prepare};
     let default_out =
         |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
@@ -549,6 +561,9 @@ fn reproduce(
     }
     if inits && !matches!(exp, Experiment::Modcog) {
         bail!("--inits is used only by modcog");
+    }
+    if from.is_some() && !matches!(exp, Experiment::Pruning) {
+        bail!("--from is used only by pruning");
     }
     let mode = if overwrite {
         Mode::Overwrite
@@ -669,6 +684,47 @@ fn reproduce(
             }
             outln!(
                 "\n{:.0} s; run folder {} (report.md, summary.json, curves, per-task and weight plots)",
+                report.seconds,
+                out.display()
+            )?;
+            Ok(())
+        }
+        Experiment::Pruning => {
+            use geoplast::experiments::pruning as e;
+            if full {
+                bail!("pruning has no --full form: it prunes the default Mod-Cog networks");
+            }
+            let (default, modcog) = e::default_out(quick);
+            let out = out.unwrap_or(default);
+            let from = from.unwrap_or(modcog);
+            if overwrite {
+                drop(prepare(&out, Mode::Overwrite)?);
+            }
+            let p = if quick {
+                e::Protocol::quick()
+            } else {
+                e::Protocol::standard()
+            };
+            let pb = progress(
+                (p.runs() + p.modcog.runs()) as u64,
+                "Mod-Cog and retraining runs (1 thread each)",
+            );
+            let report = e::run(&p, &from, &out, rayon::current_num_threads(), &|run, d| {
+                if let geoplast::sweep::exec::Done::Diverged(m) = d {
+                    pb.println(format!("{} diverged: {m}", run.name));
+                }
+                pb.inc();
+            })?;
+            pb.finish();
+            outln!("{}", e::table_markdown(&report))?;
+            for c in &report.checks {
+                outln!("{c}")?;
+            }
+            for n in &report.notes {
+                outln!("note: {n}")?;
+            }
+            outln!(
+                "\n{:.0} s; run folder {} (report.md, summary.json, pruning.png)",
                 report.seconds,
                 out.display()
             )?;
@@ -1411,15 +1467,7 @@ fn main() -> std::process::ExitCode {
                 .context("starting the thread pool")?;
         }
         match cli.command {
-            Command::Reproduce {
-                experiment,
-                quick,
-                full,
-                out,
-                data_dir,
-                overwrite,
-                inits,
-            } => reproduce(experiment, quick, full, inits, out, data_dir, overwrite),
+            Command::Reproduce(a) => reproduce(a),
             Command::Geometry(args) => geometry_cmd(args),
             Command::Spectrum {
                 source,

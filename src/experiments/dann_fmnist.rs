@@ -12,7 +12,7 @@
 //! variant trains with its selected rate on all 60,000 training samples for every seed, and the
 //! test accuracy is reported. The test files are used only in the second sweep.
 
-use super::{density, run_sweep};
+use super::{Final, Ranked, density, final_with_fallback, run_sweep};
 use crate::error::{Error, Result};
 use crate::io::checkpoint;
 use crate::report::{Figure, Panel, PanelKind, Series, plot};
@@ -245,68 +245,33 @@ pub fn run(
     let sel = selection(p);
     let (_, sel_summary) = run_sweep(&sel, &out.join("select"), data_dir, jobs, on_done)?;
     // Per variant, the completed rates by validation accuracy, best first.
-    let mut ranked: Vec<Vec<(f64, f64)>> = Vec::new();
-    for (name, ..) in VARIANTS {
-        let group = format!("variant={name}");
-        let mut r: Vec<(f64, f64)> = sel_summary
-            .settings
-            .iter()
-            .filter(|s| s.group == group && s.complete == s.runs)
-            .map(|s| {
-                let lr = s.setting.trim_start_matches("optimizer.lr=").parse();
-                (
-                    lr.expect("the setting is the learning rate"),
-                    s.mean.unwrap_or(f64::NAN),
-                )
-            })
-            .collect();
-        r.sort_by(|a, b| b.1.total_cmp(&a.1));
-        if r.is_empty() {
-            return Err(Error::Config(format!(
-                "every learning rate of {name} diverged in the selection sweep"
-            )));
-        }
-        ranked.push(r);
-    }
-    let mut pick: Vec<(f64, f64)> = ranked.iter().map(|r| r[0]).collect();
+    let ranked: Vec<Ranked> = VARIANTS
+        .iter()
+        .map(|&(name, ..)| {
+            let group = format!("variant={name}");
+            let mut rates: Vec<(f64, f64)> = sel_summary
+                .settings
+                .iter()
+                .filter(|s| s.group == group && s.complete == s.runs)
+                .filter_map(|s| {
+                    let lr = s.setting.trim_start_matches("optimizer.lr=").parse().ok()?;
+                    Some((lr, s.mean.unwrap_or(f64::NAN)))
+                })
+                .collect();
+            rates.sort_by(|a, b| b.1.total_cmp(&a.1));
+            Ranked { name, rates }
+        })
+        .collect();
     let mut notes = Vec::new();
     let final_dir = out.join("final");
-    // A rate chosen from short runs can diverge later: then the variant falls back to its best
-    // smaller rate, and the final sweep runs again (complete runs are reused).
-    let (runs, s) = loop {
-        let lrs: Vec<f64> = pick.iter().map(|x| x.0).collect();
-        let (runs, s) = run_sweep(&final_sweep(p, &lrs), &final_dir, data_dir, jobs, on_done)?;
-        let mut again = false;
-        for (v, &(name, ..)) in VARIANTS.iter().enumerate() {
-            let bad = s
-                .rows
-                .iter()
-                .filter(|r| r.labels.iter().any(|(k, x)| k == "variant" && x == name))
-                .filter(|r| r.status == "diverged")
-                .count();
-            if bad == 0 {
-                continue;
-            }
-            let lr = pick[v].0;
-            let Some(&next) = ranked[v].iter().find(|x| x.0 < lr) else {
-                return Err(Error::Config(format!(
-                    "{name} diverged at every selected learning rate (see {})",
-                    final_dir.display()
-                )));
-            };
-            notes.push(format!(
-                "{name}: learning rate {lr} diverged in {bad} of {} final runs; fell back to {} \
-                 (the best smaller rate of the selection)",
-                p.seeds.len(),
-                next.0
-            ));
-            pick[v] = next;
-            again = true;
-        }
-        if !again {
-            break (runs, s);
-        }
-    };
+    let build = |lrs: &[f64]| final_sweep(p, lrs);
+    let Final {
+        runs,
+        summary: s,
+        rates: pick,
+    } = final_with_fallback(
+        &ranked, &build, &final_dir, data_dir, jobs, on_done, &mut notes,
+    )?;
     let lrs: Vec<f64> = pick.iter().map(|x| x.0).collect();
     let val: Vec<f64> = pick.iter().map(|x| x.1).collect();
     let mut rows = Vec::new();

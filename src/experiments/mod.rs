@@ -9,6 +9,7 @@ use std::path::Path;
 pub mod dann_fmnist;
 pub mod linreg;
 pub mod modcog;
+pub mod pruning;
 pub mod r_of_k;
 pub mod robustness;
 
@@ -78,4 +79,89 @@ pub(crate) fn density(v: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Ve
         (0..bins).map(|b| lo + (b as f64 + 0.5) * w).collect(),
         c.iter().map(|&k| k as f64 / (n * w)).collect(),
     )
+}
+
+/// The learning rates of a selection sweep for one variant: completed rates, best first.
+pub(crate) struct Ranked {
+    pub name: &'static str,
+    /// (learning rate, selection score), best first.
+    pub rates: Vec<(f64, f64)>,
+}
+
+/// A final sweep after fallbacks: its runs, their summary, and the (rate, score) used per
+/// variant.
+pub(crate) struct Final {
+    pub runs: Vec<Run>,
+    pub summary: Summary,
+    pub rates: Vec<(f64, f64)>,
+}
+
+/// Runs the final sweep `build(rates)` into `out` at each variant's best rate. A rate chosen
+/// from short runs can diverge in the longer final runs: then that variant falls back to its
+/// best smaller rate and the sweep runs again (complete runs are reused), with a note for each
+/// fallback.
+pub(crate) fn final_with_fallback(
+    ranked: &[Ranked],
+    build: &dyn Fn(&[f64]) -> Sweep,
+    out: &Path,
+    data_dir: Option<&Path>,
+    jobs: usize,
+    on_done: &(dyn Fn(&Run, &Done) + Sync),
+    notes: &mut Vec<String>,
+) -> Result<Final> {
+    let mut pick = Vec::with_capacity(ranked.len());
+    for r in ranked {
+        pick.push(*r.rates.first().ok_or_else(|| {
+            Error::Config(format!(
+                "every learning rate of {} diverged in the selection sweep",
+                r.name
+            ))
+        })?);
+    }
+    loop {
+        let lrs: Vec<f64> = pick.iter().map(|x| x.0).collect();
+        let (runs, s) = run_sweep(&build(&lrs), out, data_dir, jobs, on_done)?;
+        let mut again = false;
+        for (v, r) in ranked.iter().enumerate() {
+            let mine = |row: &&summary::Row| {
+                row.labels
+                    .iter()
+                    .any(|(k, x)| k == "variant" && x == r.name)
+            };
+            let bad = s
+                .rows
+                .iter()
+                .filter(mine)
+                .filter(|row| row.status == "diverged")
+                .count();
+            if bad == 0 {
+                continue;
+            }
+            let lr = pick[v].0;
+            let Some(&next) = r.rates.iter().find(|x| x.0 < lr) else {
+                return Err(Error::Config(format!(
+                    "{} diverged at every selected learning rate (see {}); add smaller rates to \
+                     its grid",
+                    r.name,
+                    out.display()
+                )));
+            };
+            notes.push(format!(
+                "{}: learning rate {lr} diverged in {bad} of {} final runs; fell back to {} (the \
+                 best smaller rate of the selection)",
+                r.name,
+                s.rows.iter().filter(mine).count(),
+                next.0
+            ));
+            pick[v] = next;
+            again = true;
+        }
+        if !again {
+            return Ok(Final {
+                runs,
+                summary: s,
+                rates: pick,
+            });
+        }
+    }
 }
