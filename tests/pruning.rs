@@ -39,11 +39,22 @@ fn quick_pruning_reproduction_prunes_retrains_and_reports() {
             (kept - (1.0 - frac) * total).abs() <= 2.0,
             "{kept} synapses left at {frac} of {total}"
         );
-        let grid = if r["method"] == "eg" {
-            [1.0, 2.0]
+        // The grids are the paper's factors times the Mod-Cog rate.
+        let (key, src, factors) = if r["method"] == "eg" {
+            ("eg_lrs", 0, [1.0 / 3.5, 2.0 / 3.5])
         } else {
-            [0.1, 0.5]
+            ("gd_lrs", 1, [1.0, 5.0])
         };
+        let grid: Vec<f64> = s[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let lr = s["source_lrs"][src].as_f64().unwrap();
+        for (g, f) in grid.iter().zip(factors) {
+            assert!((g - f * lr).abs() < 1e-4, "{grid:?} from {lr}");
+        }
         assert!(grid.contains(&r["lr"].as_f64().unwrap()), "{r}");
     }
     assert_eq!(s["reverse"].as_array().unwrap().len(), 2);
@@ -62,7 +73,18 @@ fn quick_pruning_reproduction_prunes_retrains_and_reports() {
     assert_eq!(s["checks"].as_array().unwrap().len(), 5);
     assert!(stdout.contains("loss AUC below GD's"), "{stdout}");
     // A retrained network stays pruned: its masked synapses are 0 at the end.
-    let run = out.join("retrain/runs/000-eg_seed5_fraction=0.9_lr=1.0");
+    let run = out
+        .join("retrain/runs")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("000-eg_seed5_")
+        })
+        .expect("the first EG retraining run");
     let (w, _) = checkpoint::load(&run.join("weights_final.safetensors")).unwrap();
     let mask = &w["mask.rnn.weight_hh_l0"].data;
     let hh = &w["rnn.weight_hh_l0"].data;
