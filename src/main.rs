@@ -538,6 +538,38 @@ fn tasks_cmd(cmd: TasksCmd) -> Result<()> {
 /// Inputs from this many values on show progress in `geometry` and `fit` (about a second).
 const LARGE_INPUT: usize = 1_000_000;
 
+/// Counts finished runs on `pb` and prints each divergence above it.
+fn on_run(
+    pb: &geoplast::train::hooks::Progress,
+) -> impl Fn(&geoplast::sweep::Run, &geoplast::sweep::exec::Done) + Sync + '_ {
+    move |run, d| {
+        if let geoplast::sweep::exec::Done::Diverged(m) = d {
+            pb.println(format!("{} diverged: {m}", run.name));
+        }
+        pb.inc();
+    }
+}
+
+/// Prints a reproduction's table, checks and notes, and what its run folder holds.
+fn print_report(
+    table: &str,
+    checks: &[geoplast::experiments::Check],
+    notes: &[String],
+    seconds: f64,
+    out: &std::path::Path,
+    files: &str,
+) -> Result<()> {
+    outln!("{table}")?;
+    for c in checks {
+        outln!("{c}")?;
+    }
+    for n in notes {
+        outln!("note: {n}")?;
+    }
+    outln!("\n{seconds:.0} s; run folder {} ({files})", out.display())?;
+    Ok(())
+}
+
 fn progress(total: u64, what: &str) -> geoplast::train::hooks::Progress {
     geoplast::train::hooks::Progress::new(what, 0, total, false)
 }
@@ -607,25 +639,16 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 &out,
                 data_dir.as_deref(),
                 rayon::current_num_threads(),
-                &|run, d| {
-                    if let geoplast::sweep::exec::Done::Diverged(m) = d {
-                        pb.println(format!("{} diverged: {m}", run.name));
-                    }
-                    pb.inc();
-                },
+                &on_run(&pb),
             )?;
             pb.finish();
-            outln!("{}", e::table_markdown(&report))?;
-            for c in &report.checks {
-                outln!("{c}")?;
-            }
-            for n in &report.notes {
-                outln!("fallback: {n}")?;
-            }
-            outln!(
-                "\n{:.0} s; run folder {} (report.md, summary.json, curves and weight plots)",
+            print_report(
+                &e::table_markdown(&report),
+                &report.checks,
+                &report.notes,
                 report.seconds,
-                out.display()
+                &out,
+                "report.md, summary.json, curves and weight plots",
             )?;
             Ok(())
         }
@@ -668,24 +691,15 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
             };
             p.inits = inits;
             let pb = progress(p.runs() as u64, "modcog runs (1 thread each)");
-            let report = e::run(&p, &out, rayon::current_num_threads(), &|run, d| {
-                if let geoplast::sweep::exec::Done::Diverged(m) = d {
-                    pb.println(format!("{} diverged: {m}", run.name));
-                }
-                pb.inc();
-            })?;
+            let report = e::run(&p, &out, rayon::current_num_threads(), &on_run(&pb))?;
             pb.finish();
-            outln!("{}", e::table_markdown(&report))?;
-            for c in &report.checks {
-                outln!("{c}")?;
-            }
-            for n in &report.notes {
-                outln!("note: {n}")?;
-            }
-            outln!(
-                "\n{:.0} s; run folder {} (report.md, summary.json, curves, per-task and weight plots)",
+            print_report(
+                &e::table_markdown(&report),
+                &report.checks,
+                &report.notes,
                 report.seconds,
-                out.display()
+                &out,
+                "report.md, summary.json, curves, per-task and weight plots",
             )?;
             Ok(())
         }
@@ -709,24 +723,15 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 (p.runs() + p.modcog.runs()) as u64,
                 "Mod-Cog and retraining runs (1 thread each)",
             );
-            let report = e::run(&p, &from, &out, rayon::current_num_threads(), &|run, d| {
-                if let geoplast::sweep::exec::Done::Diverged(m) = d {
-                    pb.println(format!("{} diverged: {m}", run.name));
-                }
-                pb.inc();
-            })?;
+            let report = e::run(&p, &from, &out, rayon::current_num_threads(), &on_run(&pb))?;
             pb.finish();
-            outln!("{}", e::table_markdown(&report))?;
-            for c in &report.checks {
-                outln!("{c}")?;
-            }
-            for n in &report.notes {
-                outln!("note: {n}")?;
-            }
-            outln!(
-                "\n{:.0} s; run folder {} (report.md, summary.json, pruning.png)",
+            print_report(
+                &e::table_markdown(&report),
+                &report.checks,
+                &report.notes,
                 report.seconds,
-                out.display()
+                &out,
+                "report.md, summary.json, pruning.png",
             )?;
             Ok(())
         }

@@ -513,13 +513,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
             );
         }
     }
-    let mut checks = String::new();
-    for c in &r.checks {
-        checks += &format!("* {c}\n");
-    }
-    for n in &r.notes {
-        checks += &format!("* Fallback: {n}.\n");
-    }
+    let checks = super::checks_markdown(&r.checks, &r.notes);
     let p = &r.protocol;
     let sel: Vec<String> = r
         .rows

@@ -28,6 +28,18 @@ impl std::fmt::Display for Check {
     }
 }
 
+/// The checks and notes of a report as a Markdown list.
+pub(crate) fn checks_markdown(checks: &[Check], notes: &[String]) -> String {
+    let mut t = String::new();
+    for c in checks {
+        t += &format!("* {c}\n");
+    }
+    for n in notes {
+        t += &format!("* Note: {n}.\n");
+    }
+    t
+}
+
 /// Runs `sweep` into `out` (complete runs are reused, interrupted ones resumed), `jobs` runs at a
 /// time on one thread each, and writes its summary. A failed run is an error; so are stopped
 /// runs (run the same command again to continue).

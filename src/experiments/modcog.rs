@@ -919,13 +919,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
             g.variant, g.seed, g.best, g.negentropy, g.euclidean, g.floor
         );
     }
-    let mut checks = String::new();
-    for c in &r.checks {
-        checks += &format!("* {c}\n");
-    }
-    for n in &r.notes {
-        checks += &format!("* Note: {n}.\n");
-    }
+    let checks = super::checks_markdown(&r.checks, &r.notes);
     let p = &r.protocol;
     let sel: Vec<String> = r
         .selection

@@ -695,13 +695,7 @@ fn write(r: &Report, out: &Path) -> Result<()> {
             pm(x.loss_auc, 1)
         );
     }
-    let mut checks = String::new();
-    for c in &r.checks {
-        checks += &format!("* {c}\n");
-    }
-    for n in &r.notes {
-        checks += &format!("* Note: {n}.\n");
-    }
+    let checks = super::checks_markdown(&r.checks, &r.notes);
     let p = &r.protocol;
     let text = format!(
         "# Pruning Mod-Cog RNNs (EG paper, Fig 3, S6, S7)\n\n\
