@@ -247,20 +247,7 @@ pub fn run(
     // Per variant, the completed rates by validation accuracy, best first.
     let ranked: Vec<Ranked> = VARIANTS
         .iter()
-        .map(|&(name, ..)| {
-            let group = format!("variant={name}");
-            let mut rates: Vec<(f64, f64)> = sel_summary
-                .settings
-                .iter()
-                .filter(|s| s.group == group && s.complete == s.runs)
-                .filter_map(|s| {
-                    let lr = s.setting.trim_start_matches("optimizer.lr=").parse().ok()?;
-                    Some((lr, s.mean.unwrap_or(f64::NAN)))
-                })
-                .collect();
-            rates.sort_by(|a, b| b.1.total_cmp(&a.1));
-            Ranked { name, rates }
-        })
+        .map(|&(name, ..)| Ranked::of(&sel_summary, name, Metric::TestAcc))
         .collect();
     let mut notes = Vec::new();
     let final_dir = out.join("final");
@@ -543,13 +530,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
         p.seeds[0],
         r.seconds,
     );
-    let path = out.join("report.md");
-    crate::io::durable::write(&path, text)?;
-    crate::io::durable::write(
-        &out.join("summary.json"),
-        serde_json::to_string_pretty(r).expect("serialisable") + "\n",
-    )?;
-    Ok(())
+    super::write_report(out, text, r)
 }
 
 /// The default run folder.

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::sweep::exec::{self, Done};
 use crate::sweep::summary::{self, Summary};
-use crate::sweep::{Run, Sweep};
+use crate::sweep::{Metric, Run, Sweep};
 use std::path::Path;
 
 pub mod dann_fmnist;
@@ -98,6 +98,37 @@ pub(crate) struct Ranked {
     pub name: &'static str,
     /// (learning rate, selection score), best first.
     pub rates: Vec<(f64, f64)>,
+}
+
+impl Ranked {
+    /// The completed `optimizer.lr` settings of variant `name` in a selection summary, best
+    /// first by `metric`.
+    pub fn of(s: &Summary, name: &'static str, metric: Metric) -> Self {
+        let group = format!("variant={name}");
+        let mut rates: Vec<(f64, f64)> = s
+            .settings
+            .iter()
+            .filter(|x| x.group == group && x.complete == x.runs)
+            .filter_map(|x| {
+                let lr = x.setting.trim_start_matches("optimizer.lr=").parse().ok()?;
+                Some((lr, x.mean?))
+            })
+            .collect();
+        rates.sort_by(|a, b| match metric {
+            Metric::TestAcc => b.1.total_cmp(&a.1),
+            Metric::TestLoss | Metric::TrainLossAuc => a.1.total_cmp(&b.1),
+        });
+        Self { name, rates }
+    }
+}
+
+/// Writes a reproduction's `report.md` and its report as `summary.json` into `out`.
+pub(crate) fn write_report(out: &Path, markdown: String, r: &impl serde::Serialize) -> Result<()> {
+    crate::io::durable::write(&out.join("report.md"), markdown)?;
+    crate::io::durable::write(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(r).expect("a report serialises") + "\n",
+    )
 }
 
 /// A final sweep after fallbacks: its runs, their summary, and the (rate, score) used per

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::io::checkpoint;
 use crate::report::{Figure, Panel, PanelKind, Series, plot};
 use crate::sweep::exec::Done;
-use crate::sweep::summary;
 use crate::sweep::{Axis, Metric, Run, Sweep, Variant};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -364,22 +363,6 @@ pub(crate) fn read_json(p: &Path) -> Result<serde_json::Value> {
 /// (variant, lr, validation loss) of one selection setting.
 type Scored = (String, f64, f64);
 
-/// The completed settings of `name` in the selection, by validation loss, best first.
-fn ranked(s: &summary::Summary, name: &'static str) -> Ranked {
-    let group = format!("variant={name}");
-    let mut rates: Vec<(f64, f64)> = s
-        .settings
-        .iter()
-        .filter(|x| x.group == group && x.complete == x.runs)
-        .filter_map(|x| {
-            let lr = x.setting.trim_start_matches("optimizer.lr=").parse().ok()?;
-            Some((lr, x.mean?))
-        })
-        .collect();
-    rates.sort_by(|a, b| a.1.total_cmp(&b.1));
-    Ranked { name, rates }
-}
-
 /// Runs both sweeps into `out/select` and `out/final` (complete runs are reused, so an
 /// interrupted reproduction continues) and writes the report, tables and plots into `out`.
 pub fn run(
@@ -390,7 +373,10 @@ pub fn run(
 ) -> Result<Report> {
     let start = std::time::Instant::now();
     let (_, sel) = run_sweep(&selection(p), &out.join("select"), None, jobs, on_done)?;
-    let ranked = [ranked(&sel, "eg"), ranked(&sel, "gd")];
+    let ranked = [
+        Ranked::of(&sel, "eg", Metric::TestLoss),
+        Ranked::of(&sel, "gd", Metric::TestLoss),
+    ];
     let selection: Vec<Scored> = ranked
         .iter()
         .flat_map(|r| r.rates.iter().map(|&(lr, l)| (r.name.to_string(), lr, l)))
@@ -961,12 +947,7 @@ fn write(r: &Report, runs: &[Run], final_dir: &Path, out: &Path) -> Result<()> {
         r.seconds_per_update,
         r.seconds,
     );
-    crate::io::durable::write(&out.join("report.md"), text)?;
-    crate::io::durable::write(
-        &out.join("summary.json"),
-        serde_json::to_string_pretty(r).expect("serialisable") + "\n",
-    )?;
-    Ok(())
+    super::write_report(out, text, r)
 }
 
 /// The paper's scale on this machine: the time of a few updates at H = 2,500, batch 512, and

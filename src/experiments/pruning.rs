@@ -723,12 +723,7 @@ fn write(r: &Report, out: &Path) -> Result<()> {
         table_markdown(r),
         r.seconds,
     );
-    crate::io::durable::write(&out.join("report.md"), text)?;
-    crate::io::durable::write(
-        &out.join("summary.json"),
-        serde_json::to_string_pretty(r).expect("serialisable") + "\n",
-    )?;
-    Ok(())
+    super::write_report(out, text, r)
 }
 
 /// The default run folders: this reproduction's and the Mod-Cog one it prunes.
