@@ -156,7 +156,7 @@ fn sweep_runs_skips_resumes_and_summarises() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "index,name,variant,seed,optimizer.lr,status,epochs,test_acc,test_loss,train_loss_auc,seconds"
+        "index,name,variant,seed,optimizer.lr,status,epochs,test_acc,test_loss,train_loss_auc,train_loss,seconds"
     );
     assert_eq!(lines.len(), 9);
     assert!(

@@ -63,6 +63,14 @@ fn a_stream_learns_and_resumes_where_it_stopped() {
     assert_eq!(evals.len(), 10);
     assert!(evals[9] < 0.2 * evals[0], "MSE did not fall: {evals:?}");
     assert!(s["train_loss_auc"].as_f64().unwrap() > evals[9]);
+    // The final training loss is the one logged with the last evaluation (updates 181–200).
+    let last_train = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["train_loss"].as_f64())
+        .next_back()
+        .unwrap();
+    assert_eq!(s["train_loss"].as_f64().unwrap(), last_train);
 
     // Stopped between evaluations (73 is not a multiple of 20) and resumed.
     let p = part.to_string_lossy().to_string();
@@ -74,10 +82,9 @@ fn a_stream_learns_and_resumes_where_it_stopped() {
     let (ok, _, err) = geoplast(&["train", &cfg, "--resume", &p]);
     assert!(ok, "{err}");
     assert_eq!(final_weights(&full), final_weights(&part));
-    assert_eq!(
-        summary(&full)["train_loss_auc"],
-        summary(&part)["train_loss_auc"]
-    );
+    for k in ["train_loss_auc", "train_loss"] {
+        assert_eq!(summary(&full)[k], summary(&part)[k], "{k}");
+    }
 }
 
 #[test]

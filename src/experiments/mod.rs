@@ -116,7 +116,7 @@ impl Ranked {
             .collect();
         rates.sort_by(|a, b| match metric {
             Metric::TestAcc => b.1.total_cmp(&a.1),
-            Metric::TestLoss | Metric::TrainLossAuc => a.1.total_cmp(&b.1),
+            Metric::TestLoss | Metric::TrainLossAuc | Metric::TrainLoss => a.1.total_cmp(&b.1),
         });
         Self { name, rates }
     }

@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! base = "mlp_fmnist_gd.toml"      # a train config (relative to this file), or an inline [base] table
-//! metric = "test_acc"              # or "test_loss", "train_loss_auc": the best setting per group
+//! metric = "test_acc"              # or "test_loss", "train_loss", "train_loss_auc": the best setting per group
 //! group_by = ["variant"]           # default: the variant, if there are variants
 //!
 //! [grid]                           # crossed with everything; keys are dotted config paths
@@ -42,6 +42,9 @@ pub enum Metric {
     /// The mean training loss over the run (the area under its training-loss curve), lower is
     /// better: rewards fast learning.
     TrainLossAuc,
+    /// The final training loss (the last epoch's mean when evaluating every epoch), lower is
+    /// better: the geometry paper's selection.
+    TrainLoss,
 }
 
 impl Metric {
@@ -50,13 +53,14 @@ impl Metric {
             Metric::TestAcc => "test_acc",
             Metric::TestLoss => "test_loss",
             Metric::TrainLossAuc => "train_loss_auc",
+            Metric::TrainLoss => "train_loss",
         }
     }
     /// Whether `a` is better than `b`.
     pub fn better(self, a: f64, b: f64) -> bool {
         match self {
             Metric::TestAcc => a > b,
-            Metric::TestLoss | Metric::TrainLossAuc => a < b,
+            Metric::TestLoss | Metric::TrainLossAuc | Metric::TrainLoss => a < b,
         }
     }
 }

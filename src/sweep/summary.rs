@@ -18,6 +18,7 @@ pub struct Row {
     pub test_acc: Option<f64>,
     pub test_loss: Option<f64>,
     pub train_loss_auc: Option<f64>,
+    pub train_loss: Option<f64>,
     pub seconds: Option<f64>,
 }
 
@@ -27,6 +28,7 @@ impl Row {
             Metric::TestAcc => self.test_acc,
             Metric::TestLoss => self.test_loss,
             Metric::TrainLossAuc => self.train_loss_auc,
+            Metric::TrainLoss => self.train_loss,
         }
     }
 }
@@ -77,6 +79,7 @@ pub fn collect(sweep: &Sweep, runs: &[Run], out: &Path) -> Result<Summary> {
             test_acc: None,
             test_loss: None,
             train_loss_auc: None,
+            train_loss: None,
             seconds: None,
         };
         if st == Status::Complete {
@@ -88,6 +91,7 @@ pub fn collect(sweep: &Sweep, runs: &[Run], out: &Path) -> Result<Summary> {
             row.test_acc = v["test_acc"].as_f64();
             row.test_loss = v["test_loss"].as_f64();
             row.train_loss_auc = v["train_loss_auc"].as_f64();
+            row.train_loss = v["train_loss"].as_f64();
             row.seconds = v["seconds"].as_f64();
         }
         rows.push(row);
@@ -202,6 +206,7 @@ impl Summary {
                 "test_acc",
                 "test_loss",
                 "train_loss_auc",
+                "train_loss",
                 "seconds",
             ])
             .map(csv_field)
@@ -218,6 +223,7 @@ impl Summary {
                     num(r.test_acc),
                     num(r.test_loss),
                     num(r.train_loss_auc),
+                    num(r.train_loss),
                     num(r.seconds),
                 ])
                 .map(|f| csv_field(&f))

@@ -79,6 +79,9 @@ pub struct Outcome {
     /// The mean training loss over all updates: the area under the training-loss curve per
     /// update, a measure of how fast a run learns.
     pub train_loss_auc: f64,
+    /// The mean training loss over the updates since the evaluation before the last one: the
+    /// final epoch's when evaluating every epoch (the geometry paper selects rates by it).
+    pub train_loss: f64,
     pub seconds: f64,
     /// Ended early by Ctrl-C or SIGTERM (the checkpoint is saved; resume to finish).
     #[serde(skip)]
@@ -611,8 +614,9 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
     let end_state = t.train(start, end, total)?;
     let totals = t.totals.clone();
     let stopped = end_state.stopped;
-    // A run resumed at its end trains nothing: evaluate it here.
-    let (test_loss, test_acc) = if start == total {
+    // A run resumed at its end trains nothing: evaluate it here, and take its last training
+    // loss from the log.
+    let (test_loss, test_acc, train_loss) = if start == total {
         let m = learner::evaluate(
             &Cpu,
             &model,
@@ -620,12 +624,15 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
             source.as_ref(),
             cfg.loss.label_smoothing,
         );
-        (m.loss, m.acc)
+        (m.loss, m.acc, report::last_train_loss(&run)?)
     } else {
-        end_state.last.as_ref().map_or((f64::NAN, f64::NAN), |e| {
-            let acc = e.metrics.iter().find(|(m, _)| *m == "test_acc");
-            (e.loss, acc.map_or(f64::NAN, |m| m.1))
-        })
+        end_state
+            .last
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN, f64::NAN), |e| {
+                let acc = e.metrics.iter().find(|(m, _)| *m == "test_acc");
+                (e.loss, acc.map_or(f64::NAN, |m| m.1), end_state.train_loss)
+            })
     };
     let partial = Outcome {
         run_dir: run_dir.to_path_buf(),
@@ -634,6 +641,7 @@ pub fn run(cfg: &TrainConfig, run_dir: &Path, mode: Mode, opts: &RunOptions) -> 
         test_loss,
         test_acc,
         train_loss_auc: totals.auc(),
+        train_loss,
         seconds: clock.elapsed().as_secs_f64(),
         stopped,
         ei_balance_at_init,

@@ -37,6 +37,18 @@ pub fn matrix_stats(
         .collect())
 }
 
+/// The `train_loss` of the last evaluation line of the run's `metrics.jsonl` (NaN if none).
+pub fn last_train_loss(run: &RunDir) -> Result<f64> {
+    let path = run.file("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(text
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v["train_loss"].as_f64())
+        .unwrap_or(f64::NAN))
+}
+
 /// Learning curves from `metrics.jsonl` (all epochs, also those before a resume) and report.md.
 pub fn write_report(run: &RunDir, cfg: &TrainConfig, o: &Outcome) -> Result<()> {
     use crate::report::{Figure, Panel, PanelKind, Series, plot};

@@ -158,6 +158,9 @@ pub struct EndState {
     pub updates: usize,
     /// The last evaluation (None if there was none).
     pub last: Option<Evaluation>,
+    /// The mean training loss logged with the last evaluation: over the updates since the one
+    /// before it, the final epoch's when evaluating every epoch (NaN if there was none).
+    pub train_loss: f64,
     /// Ended by a stop signal before `end`.
     pub stopped: bool,
 }
@@ -192,6 +195,7 @@ impl<L: Learner> Trainer<'_, L> {
         let sch = self.schedule;
         let progress = Progress::new("updates", start as u64, total as u64, !sch.progress);
         let mut last = None;
+        let mut train_loss = f64::NAN;
         let mut watched = std::time::Instant::now();
         if sch.eval_at_start && start == 0 {
             let e = self.learner.evaluate(self.source);
@@ -214,6 +218,7 @@ impl<L: Learner> Trainer<'_, L> {
                 return Ok(EndState {
                     updates: t,
                     last,
+                    train_loss,
                     stopped: false,
                 });
             }
@@ -241,10 +246,11 @@ impl<L: Learner> Trainer<'_, L> {
                     return Ok(EndState {
                         updates: done,
                         last: Some(e),
+                        train_loss,
                         stopped: false,
                     });
                 }
-                let train_loss = self.totals.period_loss / self.totals.period_rows;
+                train_loss = self.totals.period_loss / self.totals.period_rows;
                 self.totals.period_loss = 0.0;
                 self.totals.period_rows = 0.0;
                 self.hooks
@@ -258,6 +264,7 @@ impl<L: Learner> Trainer<'_, L> {
                 return Ok(EndState {
                     updates: done,
                     last,
+                    train_loss,
                     stopped: true,
                 });
             }
@@ -270,6 +277,7 @@ impl<L: Learner> Trainer<'_, L> {
         Ok(EndState {
             updates: end.max(start),
             last,
+            train_loss,
             stopped: false,
         })
     }
