@@ -14,5 +14,6 @@ pub mod order_stats;
 pub mod paired;
 pub mod per_tensor;
 pub mod power;
+pub mod spearman;
 pub mod unpaired;
 pub mod weight_stats;
