@@ -95,7 +95,7 @@ pub(crate) fn density(v: &[f64], lo: f64, hi: f64, bins: usize) -> (Vec<f64>, Ve
 
 /// The learning rates of a selection sweep for one variant: completed rates, best first.
 pub(crate) struct Ranked {
-    pub name: &'static str,
+    pub name: String,
     /// (learning rate, selection score), best first.
     pub rates: Vec<(f64, f64)>,
 }
@@ -103,7 +103,7 @@ pub(crate) struct Ranked {
 impl Ranked {
     /// The completed `optimizer.lr` settings of variant `name` in a selection summary, best
     /// first by `metric`.
-    pub fn of(s: &Summary, name: &'static str, metric: Metric) -> Self {
+    pub fn of(s: &Summary, name: &str, metric: Metric) -> Self {
         let group = format!("variant={name}");
         let mut rates: Vec<(f64, f64)> = s
             .settings
@@ -118,8 +118,29 @@ impl Ranked {
             Metric::TestAcc => b.1.total_cmp(&a.1),
             Metric::TestLoss | Metric::TrainLossAuc | Metric::TrainLoss => a.1.total_cmp(&b.1),
         });
-        Self { name, rates }
+        Self {
+            name: name.to_string(),
+            rates,
+        }
     }
+}
+
+/// The recurrent matrix's name in the run folders (`torch.nn.RNN`'s).
+pub(crate) const W_HH: &str = "rnn.weight_hh_l0";
+
+/// The recurrent matrix `W_hh` of a weights file, as f64.
+pub(crate) fn w_hh(file: &Path) -> Result<Vec<f64>> {
+    let (t, _) = crate::io::checkpoint::load(file)?;
+    let w = t
+        .get(W_HH)
+        .ok_or_else(|| Error::data(file, format!("no {W_HH} tensor")))?;
+    Ok(w.data.iter().map(|&v| v as f64).collect())
+}
+
+/// Reads a JSON file of a run folder (its `summary.json`).
+pub(crate) fn read_json(p: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::data(p, e.to_string()))
 }
 
 /// Writes a reproduction's `report.md` and its report as `summary.json` into `out`.
@@ -169,7 +190,7 @@ pub(crate) fn final_with_fallback(
             let mine = |row: &&summary::Row| {
                 row.labels
                     .iter()
-                    .any(|(k, x)| k == "variant" && x == r.name)
+                    .any(|(k, x)| k == "variant" && *x == r.name)
             };
             let bad = s
                 .rows

@@ -9,9 +9,9 @@
 //! 6,000 updates) needs a GPU; the default here is a CPU scale, and `--full` measures three
 //! updates at the paper's scale and projects the total.
 
-use super::{Check, Final, Ranked, density, final_with_fallback, run_sweep};
+use super::{Check, Final, Ranked, W_HH, density, final_with_fallback, read_json, run_sweep, w_hh};
 use crate::analysis::paired::{self, PairedOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::checkpoint;
 use crate::report::{Figure, Panel, PanelKind, Series, plot};
 use crate::sweep::exec::Done;
@@ -355,11 +355,6 @@ fn mean(v: &[f64]) -> f64 {
     paired::mean_sd(v).0
 }
 
-pub(crate) fn read_json(p: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::data(p, e.to_string()))
-}
-
 /// (variant, lr, validation loss) of one selection setting.
 type Scored = (String, f64, f64);
 
@@ -492,23 +487,12 @@ pub fn run(
     Ok(report)
 }
 
-/// The recurrent matrix's name in the run folders.
-const W_HH: &str = "rnn.weight_hh_l0";
-
 /// The geometry test (default candidates) on the change of W_hh between initialisation and the
 /// end of training.
 fn geometry_of(name: &str, seed: u64, dir: &Path) -> Result<GeometryRow> {
-    let get = |f: &str| -> Result<Vec<f64>> {
-        let p = dir.join(f);
-        let (t, _) = checkpoint::load(&p)?;
-        let w = t
-            .get(W_HH)
-            .ok_or_else(|| Error::data(&p, format!("no {W_HH} tensor")))?;
-        Ok(w.data.iter().map(|&v| v as f64).collect())
-    };
     let (w0, w1) = (
-        get("weights_init.safetensors")?,
-        get("weights_final.safetensors")?,
+        w_hh(&dir.join("weights_init.safetensors"))?,
+        w_hh(&dir.join("weights_final.safetensors"))?,
     );
     let mut opts = PairedOptions::new(paired::default_candidates(&w0));
     opts.bootstrap = 100;

@@ -6,8 +6,8 @@
 //! Zero-shot, the cosine similarity of the pruned and unpruned parameter vectors; reverse
 //! pruning (largest first) at two fractions.
 
-use super::modcog::{self, METHODS, read_json};
-use super::{Check, run_sweep};
+use super::modcog::{self, METHODS};
+use super::{Check, read_json, run_sweep};
 use crate::analysis::paired;
 use crate::error::{Error, Result};
 use crate::io::checkpoint::{self, MASK_PREFIX};

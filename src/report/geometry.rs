@@ -245,7 +245,7 @@ pub fn plots(r: &PairedReport, dir: &Path) -> Result<()> {
 
 /// Where a candidate sits on the p axis of the plots (negative entropy at its limit p = 1;
 /// hypentropy has no place on it).
-fn p_axis(pot: Potential) -> Option<f64> {
+pub fn p_axis(pot: Potential) -> Option<f64> {
     match pot.canonical() {
         Potential::PNorm { p } => Some(p),
         Potential::NegEntropy => Some(1.0),
