@@ -40,6 +40,12 @@ enum Experiment {
     Modcog,
     /// EG paper Fig 3, S6, S7: the Mod-Cog EG and GD networks pruned by magnitude and retrained.
     Pruning,
+    /// Geometry paper E8: a tanh RNN pretrained and fine-tuned on N = √D images with NE, 2- and
+    /// 3-norm; the geometry test on W_hh's change under every analysis potential.
+    RnnFinetune,
+    /// Li et al. 2023 (E10): dense, column-EI and DANN RNNs by GD and EG on sequential
+    /// Fashion-MNIST and the adding problem, with the spectra of their recurrent matrices.
+    DaleRnn,
 }
 
 /// Options of `geoplast geometry`.
@@ -206,13 +212,15 @@ struct ReproduceArgs {
     quick: bool,
     /// linreg: the full D grid up to 20,000 (minutes) instead of the table's D values;
     /// dann-fmnist: the paper's 50 epochs instead of 20; modcog: time 3 updates at the
-    /// paper's scale (H = 2500, batch 512) and project the protocol's total.
+    /// paper's scale (H = 2500, batch 512) and project the protocol's total; rnn-finetune:
+    /// H = 1,000 (D = 10⁶; hours) instead of 100.
     #[arg(long, conflicts_with = "quick")]
     full: bool,
     /// modcog: add E2's initialisation comparison (uniform and normal, EG and GD, first seed).
     #[arg(long)]
     inits: bool,
-    /// dann-fmnist: folder with IDX files (default: the Debian Fashion-MNIST folder).
+    /// dann-fmnist, rnn-finetune, dale-rnn: folder with IDX files (default: the Debian
+    /// Fashion-MNIST folder).
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// pruning: the Mod-Cog reproduction to prune (default runs/modcog, or runs/modcog-quick
@@ -367,7 +375,7 @@ enum Command {
         /// runs/<config stem>-multirun (the sweep file it runs is written there as multirun.toml).
         #[arg(long, conflicts_with_all = ["resume", "stop_after"])]
         multirun: bool,
-        /// With --multirun: the selection metric (test_acc, test_loss, train_loss_auc).
+        /// With --multirun: the selection metric (test_acc, test_loss, train_loss, train_loss_auc).
         #[arg(long, requires = "multirun")]
         metric: Option<String>,
         /// With --multirun: runs at a time.
@@ -588,8 +596,20 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
     use geoplast::io::{Mode, RunDir, run::prepare};
     let default_out =
         |name: &str| PathBuf::from(format!("runs/{name}{}", if quick { "-quick" } else { "" }));
-    if data_dir.is_some() && !matches!(exp, Experiment::DannFmnist) {
-        bail!("--data-dir is used only by dann-fmnist");
+    let images = matches!(
+        exp,
+        Experiment::DannFmnist | Experiment::RnnFinetune | Experiment::DaleRnn
+    );
+    if data_dir.is_some() && !images {
+        bail!(
+            "--data-dir is used only by the reproductions that read images: dann-fmnist, rnn-finetune and dale-rnn"
+        );
+    }
+    if data_dir.is_some() && quick && !matches!(exp, Experiment::DannFmnist) {
+        bail!("--data-dir: --quick reads the 8×8 digits built into geoplast; drop one of them");
+    }
+    if full && matches!(exp, Experiment::DaleRnn) {
+        bail!("dale-rnn has no --full form: its default is the whole protocol");
     }
     if inits && !matches!(exp, Experiment::Modcog) {
         bail!("--inits is used only by modcog");
@@ -732,6 +752,74 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 report.seconds,
                 &out,
                 "report.md, summary.json, pruning.png",
+            )?;
+            Ok(())
+        }
+        Experiment::RnnFinetune => {
+            use geoplast::experiments::rnn_finetune as e;
+            let p = if quick {
+                e::Protocol::quick()
+            } else if full {
+                e::Protocol::full()
+            } else {
+                e::Protocol::standard()
+            };
+            let out = out.unwrap_or_else(|| e::default_out(quick, full));
+            if overwrite {
+                drop(prepare(&out, Mode::Overwrite)?);
+            }
+            let pb = progress(p.runs() as u64, "rnn-finetune runs (1 thread each)");
+            let report = e::run(
+                &p,
+                &out,
+                data_dir.as_deref(),
+                rayon::current_num_threads(),
+                &on_run(&pb),
+            )?;
+            pb.finish();
+            print_report(
+                &e::table_markdown(&report),
+                &report.checks,
+                &report.notes,
+                report.seconds,
+                &out,
+                "report.md, summary.json, cross.png",
+            )?;
+            Ok(())
+        }
+        Experiment::DaleRnn => {
+            use geoplast::experiments::dale_rnn as e;
+            let p = if quick {
+                e::Protocol::quick()
+            } else {
+                e::Protocol::standard()
+            };
+            let out = out.unwrap_or_else(|| e::default_out(quick));
+            if overwrite {
+                drop(prepare(&out, Mode::Overwrite)?);
+            }
+            let pb = progress(p.runs() as u64, "dale-rnn runs (1 thread each)");
+            let report = e::run(
+                &p,
+                &out,
+                data_dir.as_deref(),
+                rayon::current_num_threads(),
+                &on_run(&pb),
+            )?;
+            pb.finish();
+            let tables = format!(
+                "images\n{}\nadding\n{}\n{}",
+                e::table_markdown(&report, e::Task::Images),
+                e::table_markdown(&report, e::Task::Adding),
+                e::eg_effect(&report).join("\n")
+            );
+            print_report(
+                &tables,
+                &report.checks,
+                &report.notes,
+                report.seconds,
+                &out,
+                "report.md, summary.json, singular-value and NSE plots",
             )?;
             Ok(())
         }

@@ -6,11 +6,13 @@ use crate::sweep::summary::{self, Summary};
 use crate::sweep::{Metric, Run, Sweep};
 use std::path::Path;
 
+pub mod dale_rnn;
 pub mod dann_fmnist;
 pub mod linreg;
 pub mod modcog;
 pub mod pruning;
 pub mod r_of_k;
+pub mod rnn_finetune;
 pub mod robustness;
 
 /// A tolerance or claim check of a reproduction and whether it passed.
