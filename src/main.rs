@@ -578,6 +578,31 @@ fn print_report(
     Ok(())
 }
 
+/// Runs a sweep-based reproduction into `out` (emptied first under `--overwrite`), counting its
+/// `runs` on a progress bar, and prints its report and what `files` its folder holds.
+fn sweep_reproduction<R: geoplast::experiments::Reproduced>(
+    out: &std::path::Path,
+    overwrite: bool,
+    runs: usize,
+    what: &str,
+    files: &str,
+    run: impl FnOnce(
+        &(dyn Fn(&geoplast::sweep::Run, &geoplast::sweep::exec::Done) + Sync),
+    ) -> geoplast::error::Result<R>,
+) -> Result<()> {
+    if overwrite {
+        drop(geoplast::io::run::prepare(
+            out,
+            geoplast::io::Mode::Overwrite,
+        )?);
+    }
+    let pb = progress(runs as u64, what);
+    let report = run(&on_run(&pb))?;
+    pb.finish();
+    let (table, checks, notes, seconds) = report.printed();
+    print_report(&table, checks, notes, seconds, out, files)
+}
+
 fn progress(total: u64, what: &str) -> geoplast::train::hooks::Progress {
     geoplast::train::hooks::Progress::new(what, 0, total, false)
 }
@@ -638,6 +663,8 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
         )?;
         Ok(true)
     };
+    // Sweep-based reproductions run one thread per run, as many runs at a time as threads.
+    let jobs = rayon::current_num_threads();
     match exp {
         Experiment::DannFmnist => {
             use geoplast::experiments::dann_fmnist as e;
@@ -649,28 +676,14 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 e::Protocol::standard()
             };
             let out = out.unwrap_or_else(|| e::default_out(quick, full));
-            if overwrite {
-                drop(prepare(&out, Mode::Overwrite)?);
-            }
-            let runs = e::VARIANTS.len() * (p.lr_factors.len() + p.seeds.len());
-            let pb = progress(runs as u64, "dann-fmnist runs (1 thread each)");
-            let report = e::run(
-                &p,
+            sweep_reproduction(
                 &out,
-                data_dir.as_deref(),
-                rayon::current_num_threads(),
-                &on_run(&pb),
-            )?;
-            pb.finish();
-            print_report(
-                &e::table_markdown(&report),
-                &report.checks,
-                &report.notes,
-                report.seconds,
-                &out,
+                overwrite,
+                e::VARIANTS.len() * (p.lr_factors.len() + p.seeds.len()),
+                "dann-fmnist runs (1 thread each)",
                 "report.md, summary.json, curves and weight plots",
-            )?;
-            Ok(())
+                |on_done| e::run(&p, &out, data_dir.as_deref(), jobs, on_done),
+            )
         }
         Experiment::Modcog => {
             use geoplast::experiments::modcog as e;
@@ -710,18 +723,15 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 e::Protocol::standard()
             };
             p.inits = inits;
-            let pb = progress(p.runs() as u64, "modcog runs (1 thread each)");
-            let report = e::run(&p, &out, rayon::current_num_threads(), &on_run(&pb))?;
-            pb.finish();
-            print_report(
-                &e::table_markdown(&report),
-                &report.checks,
-                &report.notes,
-                report.seconds,
+            // Emptied above under --overwrite, before the --full branch.
+            sweep_reproduction(
                 &out,
+                false,
+                p.runs(),
+                "modcog runs (1 thread each)",
                 "report.md, summary.json, curves, per-task and weight plots",
-            )?;
-            Ok(())
+                |on_done| e::run(&p, &out, jobs, on_done),
+            )
         }
         Experiment::Pruning => {
             use geoplast::experiments::pruning as e;
@@ -731,29 +741,19 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
             let (default, modcog) = e::default_out(quick);
             let out = out.unwrap_or(default);
             let from = from.unwrap_or(modcog);
-            if overwrite {
-                drop(prepare(&out, Mode::Overwrite)?);
-            }
             let p = if quick {
                 e::Protocol::quick()
             } else {
                 e::Protocol::standard()
             };
-            let pb = progress(
-                (p.runs() + p.modcog.runs()) as u64,
-                "Mod-Cog and retraining runs (1 thread each)",
-            );
-            let report = e::run(&p, &from, &out, rayon::current_num_threads(), &on_run(&pb))?;
-            pb.finish();
-            print_report(
-                &e::table_markdown(&report),
-                &report.checks,
-                &report.notes,
-                report.seconds,
+            sweep_reproduction(
                 &out,
+                overwrite,
+                p.runs() + p.modcog.runs(),
+                "Mod-Cog and retraining runs (1 thread each)",
                 "report.md, summary.json, pruning.png",
-            )?;
-            Ok(())
+                |on_done| e::run(&p, &from, &out, jobs, on_done),
+            )
         }
         Experiment::RnnFinetune => {
             use geoplast::experiments::rnn_finetune as e;
@@ -765,27 +765,14 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 e::Protocol::standard()
             };
             let out = out.unwrap_or_else(|| e::default_out(quick, full));
-            if overwrite {
-                drop(prepare(&out, Mode::Overwrite)?);
-            }
-            let pb = progress(p.runs() as u64, "rnn-finetune runs (1 thread each)");
-            let report = e::run(
-                &p,
+            sweep_reproduction(
                 &out,
-                data_dir.as_deref(),
-                rayon::current_num_threads(),
-                &on_run(&pb),
-            )?;
-            pb.finish();
-            print_report(
-                &e::table_markdown(&report),
-                &report.checks,
-                &report.notes,
-                report.seconds,
-                &out,
+                overwrite,
+                p.runs(),
+                "rnn-finetune runs (1 thread each)",
                 "report.md, summary.json, cross.png",
-            )?;
-            Ok(())
+                |on_done| e::run(&p, &out, data_dir.as_deref(), jobs, on_done),
+            )
         }
         Experiment::DaleRnn => {
             use geoplast::experiments::dale_rnn as e;
@@ -795,33 +782,14 @@ fn reproduce(a: ReproduceArgs) -> Result<()> {
                 e::Protocol::standard()
             };
             let out = out.unwrap_or_else(|| e::default_out(quick));
-            if overwrite {
-                drop(prepare(&out, Mode::Overwrite)?);
-            }
-            let pb = progress(p.runs() as u64, "dale-rnn runs (1 thread each)");
-            let report = e::run(
-                &p,
+            sweep_reproduction(
                 &out,
-                data_dir.as_deref(),
-                rayon::current_num_threads(),
-                &on_run(&pb),
-            )?;
-            pb.finish();
-            let tables = format!(
-                "images\n{}\nadding\n{}\n{}",
-                e::table_markdown(&report, e::Task::Images),
-                e::table_markdown(&report, e::Task::Adding),
-                e::eg_effect(&report).join("\n")
-            );
-            print_report(
-                &tables,
-                &report.checks,
-                &report.notes,
-                report.seconds,
-                &out,
+                overwrite,
+                p.runs(),
+                "dale-rnn runs (1 thread each)",
                 "report.md, summary.json, singular-value and NSE plots",
-            )?;
-            Ok(())
+                |on_done| e::run(&p, &out, data_dir.as_deref(), jobs, on_done),
+            )
         }
         Experiment::Linreg => {
             use geoplast::experiments::linreg;

@@ -414,6 +414,18 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl super::Reproduced for Report {
+    fn printed(&self) -> (String, &[Check], &[String], f64) {
+        let table = format!(
+            "images\n{}\nadding\n{}\n{}",
+            table_markdown(self, Task::Images),
+            table_markdown(self, Task::Adding),
+            eg_effect(self).join("\n")
+        );
+        (table, &self.checks, &self.notes, self.seconds)
+    }
+}
+
 /// The effective recurrent matrix of a run folder's model with its `weights` file.
 fn recurrent(dir: &Path, weights: &str) -> Result<MatrixSpectrum> {
     let m = spectrum::of_run(dir, weights)?

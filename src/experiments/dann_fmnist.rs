@@ -232,6 +232,17 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl super::Reproduced for Report {
+    fn printed(&self) -> (String, &[Check], &[String], f64) {
+        (
+            table_markdown(self),
+            &self.checks,
+            &self.notes,
+            self.seconds,
+        )
+    }
+}
+
 /// Runs both sweeps into `out/select` and `out/final` (complete runs are reused, so an
 /// interrupted reproduction continues) and writes the report, the table and the plots into `out`.
 pub fn run(

@@ -30,6 +30,11 @@ impl std::fmt::Display for Check {
     }
 }
 
+/// What a reproduction prints when it ends: its table, checks, notes and wall time.
+pub trait Reproduced {
+    fn printed(&self) -> (String, &[Check], &[String], f64);
+}
+
 /// The checks and notes of a report as a Markdown list.
 pub(crate) fn checks_markdown(checks: &[Check], notes: &[String]) -> String {
     let mut t = String::new();

@@ -350,6 +350,17 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl super::Reproduced for Report {
+    fn printed(&self) -> (String, &[Check], &[String], f64) {
+        (
+            table_markdown(self),
+            &self.checks,
+            &self.notes,
+            self.seconds,
+        )
+    }
+}
+
 /// The mean of the finite values (NaN when none): a diverged run is left out.
 fn mean(v: &[f64]) -> f64 {
     paired::mean_sd(v).0

@@ -213,6 +213,17 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl super::Reproduced for Report {
+    fn printed(&self) -> (String, &[Check], &[String], f64) {
+        (
+            table_markdown(self),
+            &self.checks,
+            &self.notes,
+            self.seconds,
+        )
+    }
+}
+
 /// One retraining run's outcome: (loss AUC as a sum, Dec Acc, Acc, loss, kept); NaN when it
 /// diverged.
 fn outcome(p: &Protocol, run: &Run, dir: &Path) -> Result<[f64; 5]> {

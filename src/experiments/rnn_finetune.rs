@@ -348,6 +348,17 @@ pub struct Report {
     pub seconds: f64,
 }
 
+impl super::Reproduced for Report {
+    fn printed(&self) -> (String, &[Check], &[String], f64) {
+        (
+            table_markdown(self),
+            &self.checks,
+            &self.notes,
+            self.seconds,
+        )
+    }
+}
+
 /// The run of `variant` at rate `lr` in a sweep's runs.
 fn run_at<'a>(runs: &'a [Run], variant: &str, lr: f64) -> Option<&'a Run> {
     runs.iter()
