@@ -569,6 +569,12 @@ pub fn run(
     Ok(report)
 }
 
+/// The row of network `arch` under optimiser `o` on `task`.
+fn row_of<'a>(rows: &'a [Row], task: Task, o: &str, arch: &str) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.task == task && r.optimiser == o && r.arch == arch)
+}
+
 fn checks(p: &Protocol, archs: &[Arch], rows: &[Row]) -> Vec<Check> {
     let mut out = Vec::new();
     let base_colei = format!("colei-{}", p.hidden);
@@ -585,11 +591,8 @@ fn checks(p: &Protocol, archs: &[Arch], rows: &[Row]) -> Vec<Check> {
             "test MSE"
         };
         for (o, _) in OPTIMISERS {
-            let of = |arch: &str| {
-                rows.iter()
-                    .find(|r| r.task == task && r.optimiser == o && r.arch == arch)
-            };
-            let score = |arch: &str| of(arch).map_or(f64::NAN, |r| sign * r.mean);
+            let score =
+                |arch: &str| row_of(rows, task, o, arch).map_or(f64::NAN, |r| sign * r.mean);
             let what = |s: &str| format!("{} {}: {s}", task.key(), o.to_uppercase());
             for other in [format!("dense-{}", p.hidden), format!("dann-{}", p.hidden)] {
                 let d = score(&base_colei) - score(&other);
@@ -642,11 +645,7 @@ fn checks(p: &Protocol, archs: &[Arch], rows: &[Row]) -> Vec<Check> {
         }
     }
     // The spectrum at initialisation (the GD runs of the image task: one draw per seed).
-    let nse = |arch: &str| {
-        rows.iter()
-            .find(|r| r.task == Task::Images && r.optimiser == "gd" && r.arch == arch)
-            .map_or(f64::NAN, |r| r.nse_init)
-    };
+    let nse = |arch: &str| row_of(rows, Task::Images, "gd", arch).map_or(f64::NAN, |r| r.nse_init);
     for other in [format!("dense-{}", p.hidden), format!("dann-{}", p.hidden)] {
         let d = nse(&base_colei) - nse(&other);
         out.push(Check {
@@ -671,11 +670,7 @@ pub fn table_markdown(r: &Report, task: Task) -> String {
         "| network | GD: {unit} mean ± sd | EG: {unit} mean ± sd | lr GD / EG | NSE at init (GD / EG draw) | NSE trained GD / EG | radius at init | radius trained GD / EG |\n|---|---|---|---|---|---|---|---|\n"
     );
     for a in &r.architectures {
-        let of = |o: &str| {
-            r.rows
-                .iter()
-                .find(|x| x.task == task && x.optimiser == o && x.arch == a.name)
-        };
+        let of = |o: &str| row_of(&r.rows, task, o, &a.name);
         let (gd, eg) = (of("gd"), of("eg"));
         let cell = |x: Option<&Row>| {
             x.map_or("—".into(), |x| {
@@ -725,11 +720,7 @@ pub fn eg_effect(r: &Report) -> Vec<String> {
         let sign = if higher_better(task) { 1.0 } else { -1.0 };
         let mut pairs = Vec::new();
         for a in &r.architectures {
-            let of = |o: &str| {
-                r.rows
-                    .iter()
-                    .find(|x| x.task == task && x.optimiser == o && x.arch == a.name)
-            };
+            let of = |o: &str| row_of(&r.rows, task, o, &a.name);
             if let (Some(gd), Some(eg)) = (of("gd"), of("eg")) {
                 pairs.push((a.name.clone(), gd, eg));
             }
